@@ -1,0 +1,46 @@
+"""The token endpoint and the health check."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, current_app, jsonify, request
+
+from app.params import parse_token_request
+
+bp = Blueprint("zego", __name__)
+
+
+@bp.get("/api/zego/token")
+def token():
+    """Issue a token04 for the user the query names."""
+    service = current_app.extensions["zego_token"]
+    token_request = parse_token_request(request.args, service.settings)
+    now = int(time.time())
+    token04 = service.codec.generate(
+        service.settings.app_id,
+        token_request.user_id,
+        token_request.effective_time,
+        token_request.payload,
+        encryption=service.settings.encryption,
+        now=now,
+    )
+    if _wants_json():
+        return jsonify(
+            token=token04,
+            appId=service.settings.app_id,
+            userId=token_request.user_id,
+            expireTime=now + token_request.effective_time,
+        )
+    return current_app.response_class(token04, mimetype="text/plain")
+
+
+@bp.get("/healthz")
+def healthz():
+    """Tell a load balancer the service is up."""
+    return jsonify(status="ok")
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/plain", "application/json"])
+    return best == "application/json"
