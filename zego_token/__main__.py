@@ -1,0 +1,5 @@
+import sys
+
+from zego_token.cli import main
+
+sys.exit(main())
