@@ -7,10 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import Flask
+from flask_cors import CORS
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.auth import Authenticator
 from app.errors import register_error_handlers
 from app.settings import ConfigError, Settings, load_environ
-from app.views import bp
+from app.views import health, tokens
 from zego_token import Token04
 
 __all__ = ["ConfigError", "Settings", "create_app"]
@@ -20,10 +25,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TokenService:
-    """What the views share: the settings and the codec built from them."""
+    """What the views share, built once from the settings."""
 
     settings: Settings
     codec: Token04
+    authenticator: Authenticator
 
 
 def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
@@ -39,18 +45,54 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
 
     app = Flask(__name__)
     app.extensions["zego_token"] = TokenService(
-        settings, Token04(settings.server_secret)
+        settings=settings,
+        codec=Token04(settings.server_secret),
+        authenticator=Authenticator(settings),
     )
-    app.register_blueprint(bp)
+    if settings.trusted_proxies:
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    _limit_rate(app, settings)
+    if settings.cors_allowed_origins:
+        CORS(
+            app,
+            resources={"/api/*": {"origins": list(settings.cors_allowed_origins)}},
+            allow_headers=["Authorization"],
+            methods=["GET"],
+            max_age=600,
+        )
+    app.register_blueprint(tokens)
+    app.register_blueprint(health)
     register_error_handlers(app)
     app.after_request(_no_store)
 
+    _warn_about_risky_settings(settings)
+    return app
+
+
+def _limit_rate(app: Flask, settings: Settings) -> None:
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=settings.rate_limit_storage_uri,
+        headers_enabled=True,
+        in_memory_fallback_enabled=True,
+        key_prefix="zego-token",
+    )
+    limiter.limit(settings.rate_limit, methods=["GET", "HEAD"])(tokens)
+
+
+def _warn_about_risky_settings(settings: Settings) -> None:
     if settings.uses_development_credentials:
         logger.warning(
             "development credentials in use: tokens from this service will not "
             "work with ZEGO; set ZEGO_APP_ID and ZEGO_SERVER_SECRET"
         )
-    return app
+    if settings.token_issuance_is_open:
+        logger.warning(
+            "token issuance is open to anyone who can reach this service; "
+            "set API_KEYS or AUTH_JWT_* to require callers to prove themselves"
+        )
 
 
 def _no_store(response):

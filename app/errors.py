@@ -13,10 +13,16 @@ logger = logging.getLogger(__name__)
 class ApiError(Exception):
     """A request the service refuses, with the status and the reason to send."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(
+        self,
+        message: str,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.headers = headers or {}
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -33,7 +39,9 @@ def error_response(message: str, status: int):
 
 
 def _api_error(error: ApiError):
-    return error_response(error.message, error.status)
+    response = error_response(error.message, error.status)
+    response.headers.update(error.headers)
+    return response
 
 
 def _http_error(error: HTTPException):
@@ -42,6 +50,11 @@ def _http_error(error: HTTPException):
         message = f"no such endpoint: {request.path}"
     elif status == 405:
         message = f"method {request.method} is not allowed here"
+    elif status == 429:
+        message = (
+            f"rate limit exceeded ({error.description}); "
+            "retry after the seconds in Retry-After"
+        )
     else:
         message = error.description or error.name
     response = error_response(message, status)

@@ -34,9 +34,22 @@ class TokenRequest:
     payload: str
 
 
-def parse_token_request(args: MultiDict[str, str], settings: Settings) -> TokenRequest:
-    """Return the request ``args`` ask for, or raise ApiError naming the rule."""
+def parse_token_request(
+    args: MultiDict[str, str],
+    settings: Settings,
+    *,
+    caller_user_id: str | None = None,
+) -> TokenRequest:
+    """Return the request ``args`` ask for, or raise ApiError naming the rule.
+
+    ``caller_user_id`` is the user a verified JWT names: the token must be for
+    that user, and ``userId`` may then be left out.
+    """
     user_id = _single(args, "userId")
+    if user_id is None:
+        user_id = caller_user_id
+    elif caller_user_id is not None and user_id != caller_user_id:
+        raise ApiError("userId must be the user the JWT names", 403)
     if user_id is None:
         raise ApiError("userId is required")
     _check_id("userId", user_id, MAX_USER_ID_BYTES)

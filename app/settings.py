@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
+from limits import parse_many
 
 from zego_token import ENCRYPTIONS, Encryption, InvalidArgument
 from zego_token.token04 import check_app_id, check_server_secret
@@ -15,10 +16,27 @@ from zego_token.token04 import check_app_id, check_server_secret
 # The AppID that .env.example ships with; a real ZEGO project never has it.
 DEVELOPMENT_APP_ID = 1234567890
 MIN_EFFECTIVE_TIME = 60
+DEFAULT_RATE_LIMIT = "60/minute"
+SUPPORTED_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
+MIN_API_KEY_LENGTH = 16
+MIN_JWT_SECRET_BYTES = 32
+JWT_KEY_VARIABLES = ("AUTH_JWT_SECRET", "AUTH_JWT_PUBLIC_KEY", "AUTH_JWKS_URL")
 
 
 class ConfigError(Exception):
     """The environment does not configure a working service."""
+
+
+@dataclass(frozen=True)
+class JwtSettings:
+    """How callers' JWTs are verified; exactly one key source is set."""
+
+    secret: str | None = field(default=None, repr=False)
+    public_key: str | None = None
+    jwks_url: str | None = None
+    audience: str | None = None
+    issuer: str | None = None
+    user_claim: str = "sub"
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,16 @@ class Settings:
     encryption: Encryption = "gcm"
     default_effective_time: int = 3600
     max_effective_time: int = 86400
+    cors_allowed_origins: tuple[str, ...] = ()
+    rate_limit: str = DEFAULT_RATE_LIMIT
+    rate_limit_storage_uri: str = "memory://"
+    trusted_proxies: int = 0
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    jwt: JwtSettings | None = None
+
+    @property
+    def token_issuance_is_open(self) -> bool:
+        return not self.api_keys and self.jwt is None
 
     @property
     def uses_development_credentials(self) -> bool:
@@ -75,6 +103,12 @@ class Settings:
             encryption=encryption,
             default_effective_time=default_effective_time,
             max_effective_time=max_effective_time,
+            cors_allowed_origins=_origins(environ),
+            rate_limit=_rate_limit(environ),
+            rate_limit_storage_uri=_storage_uri(environ),
+            trusted_proxies=_trusted_proxies(environ),
+            api_keys=_api_keys(environ),
+            jwt=_jwt(environ),
         )
 
 
@@ -102,6 +136,93 @@ def _seconds(environ: Mapping[str, str], name: str, default: int) -> int:
             f"{name} must be a whole number of seconds, at least {MIN_EFFECTIVE_TIME}"
         )
     return seconds
+
+
+def _items(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    items = (item.strip() for item in environ.get(name, "").split(","))
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+def _origins(environ: Mapping[str, str]) -> tuple[str, ...]:
+    origins = tuple(
+        origin.rstrip("/") for origin in _items(environ, "CORS_ALLOWED_ORIGINS")
+    )
+    for origin in origins:
+        scheme, _, host = origin.partition("://")
+        if origin == "*" or scheme not in ("http", "https") or not host or "/" in host:
+            raise ConfigError(
+                "CORS_ALLOWED_ORIGINS must list origins like https://app.example.com"
+            )
+    return origins
+
+
+def _rate_limit(environ: Mapping[str, str]) -> str:
+    value = environ.get("RATE_LIMIT", "").strip() or DEFAULT_RATE_LIMIT
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            "RATE_LIMIT must be a limit like 60/minute (several separated by ;)"
+        ) from None
+    return value
+
+
+def _storage_uri(environ: Mapping[str, str]) -> str:
+    value = environ.get("RATE_LIMIT_STORAGE_URI", "").strip() or "memory://"
+    scheme = value.partition("://")[0]
+    if "://" not in value or scheme not in SUPPORTED_STORAGE_SCHEMES:
+        raise ConfigError(
+            "RATE_LIMIT_STORAGE_URI must be memory:// or redis://host:port/db"
+        )
+    return value
+
+
+def _trusted_proxies(environ: Mapping[str, str]) -> int:
+    value = environ.get("TRUSTED_PROXIES", "").strip() or "0"
+    hops = whole_number(value)
+    if hops is None or hops > 10:
+        raise ConfigError("TRUSTED_PROXIES must be the number of proxy hops, 0 to 10")
+    return hops
+
+
+def _api_keys(environ: Mapping[str, str]) -> tuple[str, ...]:
+    keys = _items(environ, "API_KEYS")
+    if any(len(key) < MIN_API_KEY_LENGTH for key in keys):
+        raise ConfigError(
+            f"API_KEYS must hold keys of at least {MIN_API_KEY_LENGTH} characters"
+        )
+    return keys
+
+
+def _jwt(environ: Mapping[str, str]) -> JwtSettings | None:
+    sources = {
+        name: environ.get(name, "").strip()
+        for name in JWT_KEY_VARIABLES
+        if environ.get(name, "").strip()
+    }
+    if not sources:
+        return None
+    if len(sources) > 1:
+        raise ConfigError(f"set only one of {', '.join(JWT_KEY_VARIABLES)}")
+    secret = sources.get("AUTH_JWT_SECRET")
+    if secret is not None and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+        raise ConfigError(
+            f"AUTH_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes for HS256"
+        )
+    jwks_url = sources.get("AUTH_JWKS_URL")
+    if jwks_url is not None and not jwks_url.startswith(("https://", "http://")):
+        raise ConfigError("AUTH_JWKS_URL must be an http(s) URL")
+    public_key = sources.get("AUTH_JWT_PUBLIC_KEY")
+    if public_key is not None:
+        public_key = public_key.replace("\\n", "\n")
+    return JwtSettings(
+        secret=secret,
+        public_key=public_key,
+        jwks_url=jwks_url,
+        audience=environ.get("AUTH_JWT_AUDIENCE", "").strip() or None,
+        issuer=environ.get("AUTH_JWT_ISSUER", "").strip() or None,
+        user_claim=environ.get("AUTH_JWT_USER_CLAIM", "").strip() or "sub",
+    )
 
 
 def whole_number(text: str) -> int | None:

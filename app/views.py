@@ -8,14 +8,18 @@ from flask import Blueprint, current_app, jsonify, request
 
 from app.params import parse_token_request
 
-bp = Blueprint("zego", __name__)
+tokens = Blueprint("tokens", __name__)
+health = Blueprint("health", __name__)
 
 
-@bp.get("/api/zego/token")
+@tokens.get("/api/zego/token")
 def token():
     """Issue a token04 for the user the query names."""
     service = current_app.extensions["zego_token"]
-    token_request = parse_token_request(request.args, service.settings)
+    caller = service.authenticator.authenticate(request)
+    token_request = parse_token_request(
+        request.args, service.settings, caller_user_id=caller.user_id
+    )
     now = int(time.time())
     token04 = service.codec.generate(
         service.settings.app_id,
@@ -35,7 +39,7 @@ def token():
     return current_app.response_class(token04, mimetype="text/plain")
 
 
-@bp.get("/healthz")
+@health.get("/healthz")
 def healthz():
     """Tell a load balancer the service is up."""
     return jsonify(status="ok")
