@@ -98,6 +98,7 @@ class Token04:
         check_effective_time(effective_time)
         if not isinstance(payload, str):
             raise InvalidArgument("payload must be a str")
+        _utf8(payload, "payload")
         if encryption not in ENCRYPTIONS:
             raise InvalidArgument("encryption must be 'gcm' or 'cbc'")
 
@@ -238,7 +239,7 @@ def check_user_id(user_id: object) -> str:
     """Return ``user_id`` if it is a non-empty str of at most 64 UTF-8 bytes."""
     if not isinstance(user_id, str) or not user_id:
         raise InvalidArgument("user_id must be a non-empty str")
-    if len(user_id.encode("utf-8", "surrogatepass")) > MAX_USER_ID_BYTES:
+    if len(_utf8(user_id, "user_id")) > MAX_USER_ID_BYTES:
         raise InvalidArgument(f"user_id must be at most {MAX_USER_ID_BYTES} bytes")
     return user_id
 
@@ -267,9 +268,23 @@ def check_effective_time(effective_time: object) -> int:
     return effective_time
 
 
-@functools.lru_cache(maxsize=16)
 def _codec(secret: str) -> Token04:
+    check_server_secret(secret)
+    return _cached_codec(secret)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_codec(secret: str) -> Token04:
     return Token04(secret)
+
+
+def _utf8(text: str, name: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgument(
+            f"{name} must be valid Unicode text, without lone surrogates"
+        ) from None
 
 
 def _split(binary: bytes) -> tuple[int, bytes, bytes, bytes]:
