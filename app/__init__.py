@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.auth import Authenticator
 from app.errors import register_error_handlers
+from app.logs import register_request_logging
 from app.settings import ConfigError, Settings, load_environ
 from app.views import health, tokens
 from zego_token import Token04
@@ -64,10 +65,47 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(tokens)
     app.register_blueprint(health)
     register_error_handlers(app)
+    register_request_logging(app, settings.log)
     app.after_request(_no_store)
 
+    logger.info("starting %s", describe(settings))
     _warn_about_risky_settings(settings)
     return app
+
+
+def describe(settings: Settings) -> str:
+    """The effective configuration in one line, with every secret left out."""
+    if settings.jwt is None:
+        jwt_keys = "off"
+    elif settings.jwt.jwks_url:
+        jwt_keys = f"jwks:{settings.jwt.jwks_url}"
+    else:
+        jwt_keys = "secret" if settings.jwt.secret else "public_key"
+    return " ".join(
+        f"{name}={value}"
+        for name, value in (
+            ("app_id", settings.app_id),
+            ("server_secret", "<redacted>"),
+            ("encryption", settings.encryption),
+            ("default_effective_time", settings.default_effective_time),
+            ("max_effective_time", settings.max_effective_time),
+            ("cors_allowed_origins", ",".join(settings.cors_allowed_origins) or "-"),
+            ("rate_limit", settings.rate_limit.replace(" ", "")),
+            ("rate_limit_storage", _without_password(settings.rate_limit_storage_uri)),
+            ("trusted_proxies", settings.trusted_proxies),
+            ("api_keys", len(settings.api_keys)),
+            ("jwt", jwt_keys),
+            ("log_level", settings.log.level),
+            ("log_format", settings.log.format),
+            ("log_user_ids", str(settings.log.user_ids).lower()),
+        )
+    )
+
+
+def _without_password(uri: str) -> str:
+    scheme, separator, rest = uri.partition("://")
+    _, at, host = rest.rpartition("@")
+    return f"{scheme}{separator}<redacted>@{host}" if at else uri
 
 
 def _limit_rate(app: Flask, settings: Settings) -> None:

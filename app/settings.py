@@ -20,6 +20,9 @@ DEFAULT_RATE_LIMIT = "60/minute"
 SUPPORTED_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
 MIN_API_KEY_LENGTH = 16
 MIN_JWT_SECRET_BYTES = 32
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
+FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 JWT_KEY_VARIABLES = ("AUTH_JWT_SECRET", "AUTH_JWT_PUBLIC_KEY", "AUTH_JWKS_URL")
 
 
@@ -40,6 +43,29 @@ class JwtSettings:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """How the service logs; gunicorn's configuration reads these too."""
+
+    level: str = "INFO"
+    format: str = "text"
+    user_ids: bool = False
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> LogSettings:
+        level = environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+        if level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        log_format = environ.get("LOG_FORMAT", "").strip().lower() or "text"
+        if log_format not in LOG_FORMATS:
+            raise ConfigError("LOG_FORMAT must be text or json")
+        return cls(
+            level=level,
+            format=log_format,
+            user_ids=_flag(environ, "LOG_USER_IDS"),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment, validated."""
 
@@ -54,6 +80,7 @@ class Settings:
     trusted_proxies: int = 0
     api_keys: tuple[str, ...] = field(default=(), repr=False)
     jwt: JwtSettings | None = None
+    log: LogSettings = LogSettings()
 
     @property
     def token_issuance_is_open(self) -> bool:
@@ -109,6 +136,7 @@ class Settings:
             trusted_proxies=_trusted_proxies(environ),
             api_keys=_api_keys(environ),
             jwt=_jwt(environ),
+            log=LogSettings.from_environ(environ),
         )
 
 
@@ -223,6 +251,13 @@ def _jwt(environ: Mapping[str, str]) -> JwtSettings | None:
         issuer=environ.get("AUTH_JWT_ISSUER", "").strip() or None,
         user_claim=environ.get("AUTH_JWT_USER_CLAIM", "").strip() or "sub",
     )
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    value = FLAGS.get(environ.get(name, "").strip().lower() or "false")
+    if value is None:
+        raise ConfigError(f"{name} must be true or false")
+    return value
 
 
 def whole_number(text: str) -> int | None:

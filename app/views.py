@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from app.params import parse_token_request
 
@@ -20,6 +20,7 @@ def token():
     token_request = parse_token_request(
         request.args, service.settings, caller_user_id=caller.user_id
     )
+    g.user_id = token_request.user_id
     now = int(time.time())
     token04 = service.codec.generate(
         service.settings.app_id,
