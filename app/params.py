@@ -106,7 +106,8 @@ def _check_payload(payload: str) -> str:
         raise ApiError(f"payload must be at most {MAX_PAYLOAD_BYTES} bytes")
     try:
         value = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # 2 KiB of brackets nests deeper than the JSON parser's recursion limit.
         value = None
     if not isinstance(value, dict):
         raise ApiError("payload must be a JSON object")
