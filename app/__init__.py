@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.auth import Authenticator
 from app.errors import register_error_handlers
 from app.logs import register_request_logging
+from app.openapi import openapi
 from app.settings import ConfigError, Settings, load_environ
 from app.views import health, tokens
 from zego_token import Token04
@@ -64,6 +65,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
         )
     app.register_blueprint(tokens)
     app.register_blueprint(health)
+    app.register_blueprint(openapi)
     register_error_handlers(app)
     register_request_logging(app, settings.log)
     app.after_request(_no_store)
