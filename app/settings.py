@@ -16,6 +16,7 @@ from zego_token.token04 import check_app_id, check_server_secret
 # The AppID that .env.example ships with; a real ZEGO project never has it.
 DEVELOPMENT_APP_ID = 1234567890
 MIN_EFFECTIVE_TIME = 60
+DEFAULT_EFFECTIVE_TIME = 3600
 DEFAULT_RATE_LIMIT = "60/minute"
 SUPPORTED_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
 MIN_API_KEY_LENGTH = 16
@@ -111,13 +112,16 @@ class Settings:
                 f"(it has {len(server_secret)})"
             ) from None
 
-        encryption = environ.get("ZEGO_TOKEN_ENCRYPTION", "gcm").strip().lower()
+        encryption = environ.get("ZEGO_TOKEN_ENCRYPTION", "").strip().lower() or "gcm"
         if encryption not in ENCRYPTIONS:
             raise ConfigError("ZEGO_TOKEN_ENCRYPTION must be gcm or cbc")
 
         max_effective_time = _seconds(environ, "ZEGO_TOKEN_MAX_EFFECTIVE_TIME", 86400)
+        # Lowering only the maximum lowers the default with it.
         default_effective_time = _seconds(
-            environ, "ZEGO_TOKEN_DEFAULT_EFFECTIVE_TIME", 3600
+            environ,
+            "ZEGO_TOKEN_DEFAULT_EFFECTIVE_TIME",
+            min(DEFAULT_EFFECTIVE_TIME, max_effective_time),
         )
         if default_effective_time > max_effective_time:
             raise ConfigError(

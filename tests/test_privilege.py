@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from zego_token import build_privilege_payload
+from zego_token import InvalidArgument, build_privilege_payload
 
 
 def test_privilege_payload_matches_the_official_sdk_vectors(vectors):
@@ -64,3 +64,14 @@ def test_privilege_payload_is_compact_json():
     payload = build_privilege_payload("room-1", can_publish=True, stream_ids=["a", "b"])
 
     assert payload == json.dumps(json.loads(payload), separators=(",", ":"))
+
+
+def test_one_string_of_stream_ids_is_refused_not_split_into_letters():
+    with pytest.raises(InvalidArgument, match="stream_ids"):
+        build_privilege_payload("room-1", stream_ids="cam-1")
+
+
+@pytest.mark.parametrize("room_id", ["", None, 7])
+def test_room_id_must_be_a_non_empty_str(room_id):
+    with pytest.raises(InvalidArgument, match="room_id"):
+        build_privilege_payload(room_id)

@@ -117,6 +117,20 @@ def test_default_effective_time_above_the_maximum_is_named(environ):
     assert "ZEGO_TOKEN_DEFAULT_EFFECTIVE_TIME" in config_error(environ)
 
 
+def test_lowering_only_the_maximum_lowers_the_default_with_it(environ):
+    environ["ZEGO_TOKEN_MAX_EFFECTIVE_TIME"] = "600"
+
+    settings = Settings.from_environ(environ)
+
+    assert (settings.default_effective_time, settings.max_effective_time) == (600, 600)
+
+
+def test_empty_encryption_means_the_default(environ):
+    environ["ZEGO_TOKEN_ENCRYPTION"] = ""
+
+    assert Settings.from_environ(environ).encryption == "gcm"
+
+
 def test_settings_repr_hides_the_secret(environ, secret):
     assert secret not in repr(Settings.from_environ(environ))
 

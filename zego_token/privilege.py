@@ -26,6 +26,8 @@ def build_privilege_payload(
     if not isinstance(room_id, str) or not room_id:
         raise InvalidArgument("room_id must be a non-empty str")
     stream_id_list = None
+    if isinstance(stream_ids, str):
+        raise InvalidArgument("stream_ids must be a list of str, not one str")
     if stream_ids is not None:
         stream_id_list = list(stream_ids)
         if not all(isinstance(s, str) and s for s in stream_id_list):
