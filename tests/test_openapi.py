@@ -162,10 +162,18 @@ def _exhausted_app() -> Flask:
     return app
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _refusing_port() -> int:
+    """A port of 127.0.0.1 that refuses connections while the tests run.
+
+    The socket is bound but never listens, so nothing else can take the
+    port; it stays open until the test process ends.
+    """
+    _held_sockets.append(socket.socket())
+    _held_sockets[-1].bind(("127.0.0.1", 0))
+    return _held_sockets[-1].getsockname()[1]
+
+
+_held_sockets: list[socket.socket] = []
 
 
 OPEN = Service(_app())
@@ -177,9 +185,9 @@ WITH_JWT = Service(
 )
 WITHOUT_CREDENTIAL = Service(_app(API_KEYS=API_KEY), refusal=401)
 RATE_LIMITED = Service(_exhausted_app(), refusal=429)
-# A JWKS URL nothing listens on: the keys to check a JWT cannot be fetched.
+# A JWKS URL that refuses connections: the keys to check a JWT cannot be fetched.
 IDENTITY_PROVIDER_DOWN = Service(
-    _app(AUTH_JWKS_URL=f"http://127.0.0.1:{_closed_port()}/jwks.json"),
+    _app(AUTH_JWKS_URL=f"http://127.0.0.1:{_refusing_port()}/jwks.json"),
     authorization=f"Bearer {_jwt(JWT_SECRET, kid='key-1')}",
     refusal=503,
 )
