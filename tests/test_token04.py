@@ -286,6 +286,27 @@ def test_claims_json_is_compact_utf8_with_non_ascii_unescaped(mode):
     assert text == compact
 
 
+@FAST
+@given(
+    user_id=short_user_ids(),
+    payload=st.text(st.characters(codec="utf-8"), max_size=200),
+    mode=st.sampled_from(MODES),
+)
+def test_claims_json_is_what_the_json_module_writes_for_any_text(
+    user_id, payload, mode
+):
+    token = generate_token04(
+        APP_ID, user_id, SECRET, 60, payload, encryption=mode, now=NOW
+    )
+
+    text = oracle_decrypt(token, SECRET, mode)[1].decode("utf-8")
+
+    claims = json.loads(text)
+    assert list(claims) == ["app_id", "user_id", "nonce", "ctime", "expire", "payload"]
+    assert (claims["user_id"], claims["payload"]) == (user_id, payload)
+    assert text == json.dumps(claims, separators=(",", ":"), ensure_ascii=False)
+
+
 def test_json_nonce_is_drawn_from_0_to_2_31():
     for _ in range(40):
         token = generate_token04(APP_ID, "alice", SECRET, 60, now=NOW)
