@@ -8,14 +8,13 @@ from dataclasses import dataclass
 
 from flask import Flask
 from flask_cors import CORS
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.auth import Authenticator
 from app.errors import register_error_handlers
 from app.logs import register_request_logging
 from app.openapi import openapi
+from app.ratelimit import RateLimit
 from app.settings import ConfigError, Settings, load_environ
 from app.views import health, tokens
 from zego_token import Token04
@@ -32,6 +31,7 @@ class TokenService:
     settings: Settings
     codec: Token04
     authenticator: Authenticator
+    rate_limit: RateLimit
 
 
 def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
@@ -50,11 +50,11 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
         settings=settings,
         codec=Token04(settings.server_secret),
         authenticator=Authenticator(settings),
+        rate_limit=RateLimit(settings),
     )
     if settings.trusted_proxies:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-    _limit_rate(app, settings)
     if settings.cors_allowed_origins:
         CORS(
             app,
@@ -108,18 +108,6 @@ def _without_password(uri: str) -> str:
     scheme, separator, rest = uri.partition("://")
     _, at, host = rest.rpartition("@")
     return f"{scheme}{separator}<redacted>@{host}" if at else uri
-
-
-def _limit_rate(app: Flask, settings: Settings) -> None:
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        storage_uri=settings.rate_limit_storage_uri,
-        headers_enabled=True,
-        in_memory_fallback_enabled=True,
-        key_prefix="zego-token",
-    )
-    limiter.limit(settings.rate_limit, methods=["GET", "HEAD"])(tokens)
 
 
 def _warn_about_risky_settings(settings: Settings) -> None:

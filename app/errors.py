@@ -50,11 +50,6 @@ def _http_error(error: HTTPException):
         message = f"no such endpoint: {request.path}"
     elif status == 405:
         message = f"method {request.method} is not allowed here"
-    elif status == 429:
-        message = (
-            f"rate limit exceeded ({error.description}); "
-            "retry after the seconds in Retry-After"
-        )
     else:
         message = error.description or error.name
     response = error_response(message, status)

@@ -6,6 +6,7 @@ import time
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from app.errors import ApiError
 from app.params import parse_token_request
 
 tokens = Blueprint("tokens", __name__)
@@ -16,6 +17,14 @@ health = Blueprint("health", __name__)
 def token():
     """Issue a token04 for the user the query names."""
     service = current_app.extensions["zego_token"]
+    retry_after = service.rate_limit.hit(request.remote_addr or "127.0.0.1")
+    if retry_after is not None:
+        raise ApiError(
+            f"rate limit exceeded ({service.settings.rate_limit}); "
+            "retry after the seconds in Retry-After",
+            429,
+            headers={"Retry-After": str(retry_after)},
+        )
     caller = service.authenticator.authenticate(request)
     token_request = parse_token_request(
         request.args, service.settings, caller_user_id=caller.user_id
