@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.auth import Authenticator
 from app.errors import register_error_handlers
-from app.logs import register_request_logging
+from app.middleware import RequestTracking
 from app.openapi import openapi
 from app.ratelimit import RateLimit
 from app.settings import ConfigError, Settings, load_environ
@@ -67,8 +67,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(health)
     app.register_blueprint(openapi)
     register_error_handlers(app)
-    register_request_logging(app, settings.log)
-    app.after_request(_no_store)
+    app.wsgi_app = RequestTracking(app.wsgi_app, settings.log.user_ids)
 
     logger.info("starting %s", describe(settings))
     _warn_about_risky_settings(settings)
@@ -121,8 +120,3 @@ def _warn_about_risky_settings(settings: Settings) -> None:
             "token issuance is open to anyone who can reach this service; "
             "set API_KEYS or AUTH_JWT_* to require callers to prove themselves"
         )
-
-
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -7,6 +7,8 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app.middleware import REQUEST_ID_KEY
+
 logger = logging.getLogger(__name__)
 
 
@@ -60,5 +62,7 @@ def _http_error(error: HTTPException):
 
 
 def _unexpected_error(error: Exception):
-    logger.exception("unexpected error")
+    logger.exception(
+        "unexpected error request_id=%s", request.environ.get(REQUEST_ID_KEY)
+    )
     return error_response("internal server error", 500)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from app.errors import ApiError
+from app.middleware import USER_ID_KEY
 from app.params import parse_token_request
 
 tokens = Blueprint("tokens", __name__)
@@ -29,7 +30,7 @@ def token():
     token_request = parse_token_request(
         request.args, service.settings, caller_user_id=caller.user_id
     )
-    g.user_id = token_request.user_id
+    request.environ[USER_ID_KEY] = token_request.user_id
     now = int(time.time())
     token04 = service.codec.generate(
         service.settings.app_id,
@@ -56,5 +57,7 @@ def healthz():
 
 
 def _wants_json() -> bool:
+    if "application/" not in request.headers.get("Accept", ""):
+        return False
     best = request.accept_mimetypes.best_match(["text/plain", "application/json"])
     return best == "application/json"
