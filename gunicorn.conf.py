@@ -1,5 +1,6 @@
 """gunicorn settings for the token service; each can be set from the environment."""
 
+import logging
 import os
 import sys
 
@@ -30,3 +31,10 @@ control_socket_disable = True
 logconfig_dict = logging_config(_log_settings)
 accesslog = "-"
 access_log_format = ACCESS_LOG_FORMAT
+
+# Log records here never show a source line, thread or process: skip
+# gathering them for each record (the logging module's documented switches).
+logging._srcfile = None
+logging.logThreads = False
+logging.logProcesses = False
+logging.logMultiprocessing = False

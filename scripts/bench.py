@@ -154,6 +154,11 @@ class LoadResult:
         return self.requests / self.seconds
 
 
+def median(results: list[LoadResult]) -> LoadResult:
+    """The run with the median request rate."""
+    return sorted(results, key=lambda result: result.rate)[len(results) // 2]
+
+
 class Wrk:
     name = "wrk"
 
@@ -232,19 +237,30 @@ class PythonLoad:
         )
 
 
-def http_table(load, seconds: float) -> list[str]:
-    results: dict[tuple[str, int], LoadResult] = {}
-    for name, target in (("token route", "wsgi:app"), ("bare Flask", "floor")):
-        with Gunicorn(target) as port:
+def http_table(load, seconds: float, rounds: int = 3) -> list[str]:
+    """Both servers run side by side; their runs alternate, and each row is
+    the median of ``rounds`` runs, so that drift of a shared machine touches
+    both alike."""
+    runs: dict[tuple[str, int], list[LoadResult]] = {}
+    with Gunicorn("wsgi:app") as token_port, Gunicorn("floor") as floor_port:
+        ports = {"token route": token_port, "bare Flask": floor_port}
+        for port in ports.values():
             load.run(port, TOKEN_PATH, 16, 1.0)
-            for connections in CONNECTIONS:
-                results[name, connections] = load.run(
-                    port, TOKEN_PATH, connections, seconds
-                )
+        for connections in CONNECTIONS:
+            for _ in range(rounds):
+                for name, port in ports.items():
+                    result = load.run(port, TOKEN_PATH, connections, seconds)
+                    runs.setdefault((name, connections), []).append(result)
+    results = {
+        (name, connections): median(runs[name, connections])
+        for name in ports
+        for connections in CONNECTIONS
+    }
 
     table = [
-        f"HTTP through gunicorn (gunicorn.conf.py), load from {load.name}, "
-        f"{seconds:g} s per row:",
+        f"HTTP through gunicorn (gunicorn.conf.py), load from {load.name}; "
+        f"each row the median of {rounds} runs of {seconds:g} s, alternating "
+        "with the other route:",
         "",
         "| Route | Connections | requests/s | p50 ms | p99 ms | errors "
         "| share of floor |",
@@ -337,9 +353,9 @@ class Gunicorn:
             "BIND": f"127.0.0.1:{port}",
             "ZEGO_APP_ID": str(APP_ID),
             "ZEGO_SERVER_SECRET": SECRET,
-            "CORS_ALLOWED_ORIGINS": ORIGIN,
+            "CORS_ALLOWED_ORIGINS": os.environ.get("BENCH_CORS", ORIGIN),
             "RATE_LIMIT": "1000000000/minute",
-            "LOG_LEVEL": "INFO",
+            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
             "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'scripts'}",
         }
         target = "bench_floor:app" if self.target == "floor" else self.target
