@@ -86,3 +86,10 @@ def test_no_origin_is_allowed_by_default():
 def test_origins_that_are_not_origins_are_refused_at_startup(origins):
     with pytest.raises(ConfigError, match="CORS_ALLOWED_ORIGINS"):
         make_client(CORS_ALLOWED_ORIGINS=origins)
+
+
+def test_request_without_origin_gets_no_cors_headers(client):
+    response = client.get(TOKEN_URL)
+
+    assert response.status_code == 200
+    assert not any(name.startswith("Access-Control") for name, _ in response.headers)
