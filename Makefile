@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint test-servers clean
+.PHONY: run test bench lint test-servers clean
 
 run: $(VENV)/.runtime .env
 	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
@@ -12,6 +12,10 @@ test: $(VENV)/.dev test-servers
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+bench: $(VENV)/.dev
+	bash scripts/install_test_servers.sh wrk
+	$(BIN)/python scripts/bench.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
@@ -32,7 +36,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	touch $@ $(VENV)/.runtime
 
 test-servers:
-	bash scripts/install_test_servers.sh
+	bash scripts/install_test_servers.sh redis-server nginx
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -25,6 +25,9 @@ class Caller:
     user_id: str | None = None
 
 
+ANY_CALLER = Caller()
+
+
 class Authenticator:
     """Checks the ``Authorization: Bearer`` header of token requests."""
 
@@ -39,13 +42,13 @@ class Authenticator:
     def authenticate(self, request: Request) -> Caller:
         """Return the proven caller, or raise ApiError 401."""
         if not self.enabled:
-            return Caller()
+            return ANY_CALLER
         scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             raise _unauthorized("Authorization: Bearer <credential> is required")
         if self._is_api_key(credential):
-            return Caller()
+            return ANY_CALLER
         if self._jwt is not None:
             return Caller(user_id=self._jwt.user_id(credential))
         raise _unauthorized("the bearer credential is not a valid API key", True)

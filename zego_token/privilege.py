@@ -9,6 +9,7 @@ from zego_token.errors import InvalidArgument
 
 LOGIN_ROOM = "1"
 PUBLISH_STREAM = "2"
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def build_privilege_payload(
@@ -40,4 +41,4 @@ def build_privilege_payload(
         },
         "stream_id_list": stream_id_list,
     }
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT_JSON.encode(payload)
