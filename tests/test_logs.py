@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from app import ConfigError, Settings, describe
 from app.logs import JsonFormatter, logging_config
-from app.middleware import new_request_id
+from tests.servers import request, start_gunicorn
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN_URL = "/api/zego/token?userId=alice"
@@ -154,84 +146,20 @@ def test_logging_config_applies_the_level_to_gunicorn_too(environ):
     assert config["loggers"]["gunicorn.error"]["level"] == "WARNING"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_gunicorn_logs_hold_no_query_string_token_or_secret(environ, tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        **environ,
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
-        "LOG_FORMAT": "json",
-    }
-    log_path = tmp_path / "gunicorn.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            token = _fetch_when_up(
-                f"http://127.0.0.1:{port}/api/zego/token?userId=zed9"
-            )
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=15)
+    server = start_gunicorn(
+        tmp_path, {**environ, "WEB_CONCURRENCY": "1", "LOG_FORMAT": "json"}
+    )
+    try:
+        status, _, body = request(server.port, "/api/zego/token?userId=zed9")
+    finally:
+        server.stop()
 
-    lines = log_path.read_text().splitlines()
+    assert status == 200
+    lines = server.log_text().splitlines()
     assert all(json.loads(line) for line in lines)
     access = [line for line in lines if "gunicorn.access" in line]
-    assert access
     assert "/api/zego/token" in access[-1]
     text = "\n".join(lines)
-    for hidden in ("zed9", "userId", token, environ["ZEGO_SERVER_SECRET"]):
+    for hidden in ("zed9", "userId", body.decode(), environ["ZEGO_SERVER_SECRET"]):
         assert hidden not in text
-
-
-def _fetch_when_up(url: str) -> str:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                return response.read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
-def test_generated_request_ids_do_not_repeat_within_a_process(client):
-    ids = [client.get("/healthz").headers["X-Request-ID"] for _ in range(50)]
-
-    assert len(set(ids)) == 50
-
-
-def test_forked_workers_make_request_ids_of_their_own():
-    context = multiprocessing.get_context("fork")
-    with context.Pool(1) as pool:
-        child_id = pool.apply(new_request_id)
-    parent_id = new_request_id()
-
-    assert child_id[:12] != parent_id[:12]
-
-
-def test_unexpected_error_is_logged_with_its_request_id(make_app, caplog):
-    app = make_app()
-
-    @app.get("/boom")
-    def boom():
-        raise RuntimeError("boom")
-
-    caplog.set_level(logging.ERROR)
-    response = app.test_client().get("/boom", headers={"X-Request-ID": "req-500"})
-
-    assert response.status_code == 500
-    assert "request_id=req-500" in caplog.text

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import time
 
@@ -13,6 +12,7 @@ import pytest
 import redis
 
 from app import ConfigError, create_app
+from tests.servers import free_port
 
 SECRET = "0123456789abcdef0123456789abcdef"
 TOKEN_URL = "/api/zego/token?userId=alice"
@@ -29,12 +29,6 @@ def client_from_new_address(app):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = next(_addresses)
     return client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
