@@ -13,10 +13,11 @@ import math
 import time
 
 from limits import parse_many
+from limits.errors import ConfigurationError
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from app.settings import Settings
+from app.settings import ConfigError, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,12 @@ class RateLimit:
                 "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
                 "socket_timeout": REDIS_TIMEOUT_SECONDS,
             }
-        storage = storage_from_string(uri, **options)
+        try:
+            storage = storage_from_string(uri, **options)
+        except (ValueError, ConfigurationError):
+            raise ConfigError(
+                "RATE_LIMIT_STORAGE_URI must be memory:// or redis://host:port/db"
+            ) from None
         self._storage_errors = storage.base_exceptions
         self._limiter = FixedWindowRateLimiter(storage)
         self._fallback = FixedWindowRateLimiter(MemoryStorage())

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from limits import parse_many
@@ -191,22 +192,38 @@ def _origins(environ: Mapping[str, str]) -> tuple[str, ...]:
 def _rate_limit(environ: Mapping[str, str]) -> str:
     value = environ.get("RATE_LIMIT", "").strip() or DEFAULT_RATE_LIMIT
     try:
-        parse_many(value)
+        limits = parse_many(value)
     except ValueError:
+        limits = []
+    if not limits or any(limit.amount < 1 for limit in limits):
         raise ConfigError(
-            "RATE_LIMIT must be a limit like 60/minute (several separated by ;)"
-        ) from None
+            "RATE_LIMIT must be a limit like 60/minute (several separated by ;), "
+            "each allowing at least one request"
+        )
     return value
 
 
 def _storage_uri(environ: Mapping[str, str]) -> str:
     value = environ.get("RATE_LIMIT_STORAGE_URI", "").strip() or "memory://"
-    scheme = value.partition("://")[0]
-    if "://" not in value or scheme not in SUPPORTED_STORAGE_SCHEMES:
+    if not _is_storage_uri(value):
         raise ConfigError(
             "RATE_LIMIT_STORAGE_URI must be memory:// or redis://host:port/db"
         )
     return value
+
+
+def _is_storage_uri(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return False
+    if "://" not in value or parts.scheme not in SUPPORTED_STORAGE_SCHEMES:
+        return False
+    database = parts.path.strip("/")
+    if parts.scheme in ("redis", "rediss") and database and not database.isdigit():
+        return False
+    return port is None or port > 0
 
 
 def _trusted_proxies(environ: Mapping[str, str]) -> int:
