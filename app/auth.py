@@ -16,6 +16,8 @@ from app.settings import ConfigError, JwtSettings, Settings
 JWKS_ALGORITHMS = ("RS256", "ES256")
 JWKS_CACHE_SECONDS = 300
 JWKS_TIMEOUT_SECONDS = 5
+# How far the identity provider's clock may be from ours.
+CLOCK_SKEW_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,16 @@ class JwtVerifier:
                 audience=self._settings.audience,
                 issuer=self._settings.issuer,
                 options={"require": ["exp"]},
+                leeway=CLOCK_SKEW_SECONDS,
             )
         except jwt.PyJWKClientConnectionError:
             raise ApiError(
                 "the identity provider's keys could not be fetched", 503
             ) from None
         except (jwt.PyJWTError, jwt.PyJWKClientError) as error:
-            raise _unauthorized(f"invalid JWT: {_reason(error)}", True) from None
+            raise _unauthorized(
+                f"invalid JWT: {_reason(error, self._settings.audience)}", True
+            ) from None
 
         user_id = claims.get(self._settings.user_claim)
         if not isinstance(user_id, str) or not user_id:
@@ -121,10 +126,14 @@ def _public_key(pem: str) -> tuple[object, tuple[str, ...]]:
     raise ConfigError("AUTH_JWT_PUBLIC_KEY must be an RSA or P-256 (ES256) key")
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: Exception, audience: str | None) -> str:
     if isinstance(error, jwt.ExpiredSignatureError):
         return "expired"
+    if isinstance(error, jwt.ImmatureSignatureError):
+        return "not valid yet (iat or nbf in the future)"
     if isinstance(error, jwt.InvalidAudienceError):
+        if audience is None:
+            return "it names an audience (aud) and AUTH_JWT_AUDIENCE is not set"
         return "wrong audience"
     if isinstance(error, jwt.InvalidIssuerError):
         return "wrong issuer"

@@ -213,7 +213,7 @@ def test_user_from_the_jwt_must_still_follow_the_id_rules(jwt_client):
 
 
 def test_expired_jwt_is_401(jwt_client):
-    token = make_jwt(exp=int(time.time()) - 10)
+    token = make_jwt(exp=int(time.time()) - 120)
     response = jwt_client.get(TOKEN_URL, headers=bearer(token))
 
     assert response.status_code == 401
@@ -436,3 +436,32 @@ def test_unreachable_identity_provider_is_503():
 
     assert response.status_code == 503
     assert "identity provider" in response.json["error"]
+
+
+def test_jwt_with_an_audience_needs_audience_configured(jwt_client):
+    response = jwt_client.get(TOKEN_URL, headers=bearer(make_jwt(aud="other-api")))
+
+    assert response.status_code == 401
+    assert "AUTH_JWT_AUDIENCE" in response.json["error"]
+
+
+def test_jwt_from_a_clock_a_little_ahead_is_accepted(jwt_client):
+    token = make_jwt(iat=int(time.time()) + 10, nbf=int(time.time()) + 10)
+
+    assert jwt_client.get(TOKEN_URL, headers=bearer(token)).status_code == 200
+
+
+def test_jwt_not_valid_for_minutes_yet_is_401(jwt_client):
+    token = make_jwt(nbf=int(time.time()) + 600)
+    response = jwt_client.get(TOKEN_URL, headers=bearer(token))
+
+    assert response.status_code == 401
+    assert "not valid yet" in response.json["error"]
+
+
+def test_jwt_expired_moments_ago_is_still_accepted_within_the_clock_skew(
+    jwt_client,
+):
+    token = make_jwt(exp=int(time.time()) - 5)
+
+    assert jwt_client.get(TOKEN_URL, headers=bearer(token)).status_code == 200
