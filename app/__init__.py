@@ -107,18 +107,24 @@ def _allow_cross_origin_calls(app: Flask, origins: tuple[str, ...]) -> None:
     """Let browsers on ``origins`` call the token endpoint (flask-cors).
 
     flask-cors is consulted only for requests that carry an Origin header:
-    without one there is nothing to allow, and its evaluation of each
-    response costs about a sixth of a token request.
+    without one there is nothing to allow, and its evaluation of a response
+    costs about a sixth of a token request. Answers to browsers expose
+    Retry-After and X-Request-ID to the page's script.
     """
     CORS(
         app,
         resources={"/api/*": {"origins": list(origins)}},
-        allow_headers=["Authorization"],
+        allow_headers=["Authorization", "X-Request-ID"],
+        expose_headers=["Retry-After", "X-Request-ID"],
         methods=["GET"],
         max_age=600,
         always_send=False,
+        # Error answers pass through the after-request hook below as well.
+        intercept_exceptions=False,
     )
     add_cors_headers = app.after_request_funcs[None].pop()
+    if add_cors_headers.__name__ != "cors_after_request":
+        raise RuntimeError("flask-cors did not register its after-request hook")
 
     @app.after_request
     def add_cors_headers_for_cross_origin_requests(response):

@@ -47,7 +47,7 @@ def test_preflight_allows_the_authorization_header(client):
         headers={
             "Origin": ORIGIN,
             "Access-Control-Request-Method": "GET",
-            "Access-Control-Request-Headers": "Authorization",
+            "Access-Control-Request-Headers": "Authorization, X-Request-ID",
         },
     )
 
@@ -55,6 +55,7 @@ def test_preflight_allows_the_authorization_header(client):
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     allowed = response.headers["Access-Control-Allow-Headers"].lower()
     assert "authorization" in allowed
+    assert "x-request-id" in allowed
 
 
 def test_preflight_needs_no_credentials_when_api_keys_are_required():
@@ -73,6 +74,18 @@ def test_errors_carry_the_allow_header_so_the_browser_can_read_them(client):
 
     assert response.status_code == 400
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_rate_limit_refusal_exposes_retry_after_to_the_page():
+    client = make_client(CORS_ALLOWED_ORIGINS=ORIGIN, RATE_LIMIT="1/minute")
+    client.get(TOKEN_URL, headers={"Origin": ORIGIN})
+    response = client.get(TOKEN_URL, headers={"Origin": ORIGIN})
+
+    assert response.status_code == 429
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    exposed = response.headers["Access-Control-Expose-Headers"].lower()
+    assert "retry-after" in exposed
+    assert "x-request-id" in exposed
 
 
 def test_no_origin_is_allowed_by_default():
