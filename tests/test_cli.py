@@ -175,3 +175,30 @@ def test_module_runs_as_a_command_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: not a valid token04")
+
+
+@pytest.mark.parametrize("option", [["--can-publish"], ["--stream-id", "s1"]])
+def test_room_options_without_a_room_are_refused(environ, capsys, option):
+    assert main(["generate", "--user-id", "u", *option]) == 2
+
+    assert "need --room-id" in capsys.readouterr().err
+
+
+def test_empty_room_id_is_one_line_not_a_traceback(environ, capsys):
+    assert main(["generate", "--user-id", "u", "--room-id", ""]) == 2
+
+    assert "room_id must be a non-empty str" in capsys.readouterr().err
+
+
+def test_empty_encryption_setting_means_gcm(environ, capsys):
+    environ.setenv("ZEGO_TOKEN_ENCRYPTION", "")
+    assert main(["generate", "--user-id", "u"]) == 0
+
+    assert decode_token04(capsys.readouterr().out.strip(), SECRET).encryption == "gcm"
+
+
+def test_bad_encryption_setting_names_the_variable(environ, capsys):
+    environ.setenv("ZEGO_TOKEN_ENCRYPTION", "ecb")
+    assert main(["generate", "--user-id", "u"]) == 2
+
+    assert "ZEGO_TOKEN_ENCRYPTION must be gcm or cbc" in capsys.readouterr().err

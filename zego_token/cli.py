@@ -18,7 +18,7 @@ from dotenv import dotenv_values
 
 from zego_token.errors import ExpiredToken, InvalidArgument, InvalidToken
 from zego_token.privilege import build_privilege_payload
-from zego_token.token04 import ENCRYPTIONS, Token04, check_app_id
+from zego_token.token04 import ENCRYPTIONS, Encryption, Token04, check_app_id
 
 EXIT_VALID = 0
 EXIT_EXPIRED = 1
@@ -47,24 +47,22 @@ def generate(args: argparse.Namespace, environ: dict[str, str]) -> int:
     app_id = _app_id(environ)
     if app_id is None:
         raise CliError("ZEGO_APP_ID is not set")
+    if args.room_id is None and (args.can_publish or args.no_login or args.stream_id):
+        raise CliError("--can-publish, --no-login and --stream-id need --room-id")
     payload = args.payload
     if payload and not isinstance(_json_or_none(payload), dict):
         raise CliError("--payload must be a JSON object")
-    if args.room_id is not None:
-        payload = build_privilege_payload(
-            args.room_id,
-            can_login=not args.no_login,
-            can_publish=args.can_publish,
-            stream_ids=args.stream_id,
-        )
-    encryption = args.encryption or environ.get("ZEGO_TOKEN_ENCRYPTION", "gcm")
+    encryption = args.encryption or _encryption(environ)
     try:
+        if args.room_id is not None:
+            payload = build_privilege_payload(
+                args.room_id,
+                can_login=not args.no_login,
+                can_publish=args.can_publish,
+                stream_ids=args.stream_id,
+            )
         token = codec.generate(
-            app_id,
-            args.user_id,
-            args.effective_time,
-            payload,
-            encryption=encryption.lower(),
+            app_id, args.user_id, args.effective_time, payload, encryption=encryption
         )
     except InvalidArgument as error:
         raise CliError(str(error)) from None
@@ -146,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _codec(environ: dict[str, str]) -> Token04:
-    secret = environ.get("ZEGO_SERVER_SECRET", "")
+    secret = environ.get("ZEGO_SERVER_SECRET", "").strip()
     if not secret:
         raise CliError("ZEGO_SERVER_SECRET is not set")
     try:
@@ -167,6 +165,13 @@ def _app_id(environ: dict[str, str]) -> int | None:
         raise CliError(
             "ZEGO_APP_ID must be a whole number from 1 to 4294967295"
         ) from None
+
+
+def _encryption(environ: dict[str, str]) -> Encryption:
+    encryption = environ.get("ZEGO_TOKEN_ENCRYPTION", "").strip().lower() or "gcm"
+    if encryption not in ENCRYPTIONS:
+        raise CliError("ZEGO_TOKEN_ENCRYPTION must be gcm or cbc")
+    return encryption
 
 
 def _json_or_none(text: str) -> object:
