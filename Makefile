@@ -1,12 +1,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PORT ?= 8000
 
 .PHONY: run test bench lint test-servers clean
 
 run: $(VENV)/.runtime .env
-	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(VENV)/.dev test-servers
 	$(BIN)/ruff check .

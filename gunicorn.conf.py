@@ -1,21 +1,34 @@
-"""gunicorn settings for the token service; each can be set from the environment."""
+"""gunicorn settings for the token service.
+
+PORT, BIND, WEB_CONCURRENCY, GUNICORN_THREADS and the LOG_* variables come
+from the environment or .env (the real environment wins), like the service's
+own settings; a bad value stops gunicorn with one line naming the variable.
+"""
 
 import logging
-import os
 import sys
 
 from app.logs import ACCESS_LOG_FORMAT, logging_config
-from app.settings import ConfigError, LogSettings, load_environ
+from app.settings import ConfigError, LogSettings, load_environ, whole_number
 
+
+def _count(name: str, default: int, most: int) -> int:
+    value = whole_number(_environ.get(name, "").strip() or str(default))
+    if value is None or not 1 <= value <= most:
+        sys.exit(f"configuration error: {name} must be a whole number, 1 to {most}")
+    return value
+
+
+_environ = load_environ()
 try:
-    _log_settings = LogSettings.from_environ(load_environ())
+    _log_settings = LogSettings.from_environ(_environ)
 except ConfigError as error:
     sys.exit(f"configuration error: {error}")
 
-bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+bind = _environ.get("BIND") or f"127.0.0.1:{_count('PORT', 8000, 65535)}"
+workers = _count("WEB_CONCURRENCY", 2, 64)
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = _count("GUNICORN_THREADS", 4, 64)
 keepalive = 5
 
 # Load the app in the master: a configuration error stops the whole server

@@ -266,3 +266,27 @@ def test_gunicorn_with_a_bad_secret_exits_with_one_line_naming_it():
     assert len(lines) == 1, result.stderr
     assert "ZEGO_SERVER_SECRET" in lines[0]
     assert bad_secret not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("GUNICORN_THREADS", "0"), ("PORT", "http"), ("LOG_FORMAT", "x")],
+)
+def test_gunicorn_refuses_bad_server_settings_from_dotenv_in_one_line(
+    tmp_path, environ, name, value
+):
+    (tmp_path / ".env").write_text(f"{name}={value}\n")
+    config = str(REPO / "gunicorn.conf.py")
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", config, "wsgi:app"],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), **environ},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"configuration error: {name} must be")
