@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask_cors import CORS
@@ -73,7 +74,7 @@ def describe(settings: Settings) -> str:
     if settings.jwt is None:
         jwt_keys = "off"
     elif settings.jwt.jwks_url:
-        jwt_keys = f"jwks:{settings.jwt.jwks_url}"
+        jwt_keys = f"jwks:{_without_credentials(settings.jwt.jwks_url)}"
     else:
         jwt_keys = "secret" if settings.jwt.secret else "public_key"
     return " ".join(
@@ -86,7 +87,10 @@ def describe(settings: Settings) -> str:
             ("max_effective_time", settings.max_effective_time),
             ("cors_allowed_origins", ",".join(settings.cors_allowed_origins) or "-"),
             ("rate_limit", settings.rate_limit.replace(" ", "")),
-            ("rate_limit_storage", _without_password(settings.rate_limit_storage_uri)),
+            (
+                "rate_limit_storage",
+                _without_credentials(settings.rate_limit_storage_uri),
+            ),
             ("trusted_proxies", settings.trusted_proxies),
             ("api_keys", len(settings.api_keys)),
             ("jwt", jwt_keys),
@@ -97,10 +101,12 @@ def describe(settings: Settings) -> str:
     )
 
 
-def _without_password(uri: str) -> str:
-    scheme, separator, rest = uri.partition("://")
-    _, at, host = rest.rpartition("@")
-    return f"{scheme}{separator}<redacted>@{host}" if at else uri
+def _without_credentials(uri: str) -> str:
+    parts = urlsplit(uri)
+    address = parts.hostname or ""
+    if parts.port:
+        address += f":{parts.port}"
+    return f"{parts.scheme}://{address}{parts.path}"
 
 
 def _allow_cross_origin_calls(app: Flask, origins: tuple[str, ...]) -> None:

@@ -96,14 +96,14 @@ def test_startup_line_describes_the_configuration_without_secrets(environ):
             **environ,
             "API_KEYS": "api-key-that-must-not-show",
             "AUTH_JWT_SECRET": "jwt-secret-that-must-not-show-0123456789",
-            "RATE_LIMIT_STORAGE_URI": "redis://:hunter2-password@redis:6379/2",
+            "RATE_LIMIT_STORAGE_URI": "redis://u:hunter2@redis:6379/2?password=pw2",
         }
     )
 
     line = describe(settings)
 
     assert environ["ZEGO_SERVER_SECRET"] not in line
-    for hidden in ("api-key-that", "jwt-secret-that", "hunter2"):
+    for hidden in ("api-key-that", "jwt-secret-that", "hunter2", "pw2"):
         assert hidden not in line
     assert "redis:6379/2" in line
     assert "api_keys=1" in line

@@ -722,3 +722,16 @@ def test_unknown_encryption_is_rejected_by_name(encryption):
 def test_argument_errors_are_value_errors():
     with pytest.raises(ValueError, match="app_id"):
         generate(app_id=0)
+
+
+def test_int_subclasses_are_written_as_plain_integers():
+    class Shouty(int):
+        def __format__(self, spec):
+            return "bogus"
+
+        __str__ = __repr__ = __format__
+
+    token = generate_token04(Shouty(APP_ID), "alice", SECRET, Shouty(60), now=NOW)
+
+    claims = json.loads(oracle_decrypt(token, SECRET, "gcm")[1])
+    assert (claims["app_id"], claims["expire"]) == (APP_ID, NOW + 60)

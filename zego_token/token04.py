@@ -93,9 +93,9 @@ class Token04:
         now: float | None = None,
     ) -> str:
         """Return a token04 for ``user_id`` valid ``effective_time`` seconds."""
-        check_app_id(app_id)
+        app_id = check_app_id(app_id)
         check_user_id(user_id)
-        check_effective_time(effective_time)
+        effective_time = check_effective_time(effective_time)
         if not isinstance(payload, str):
             raise InvalidArgument("payload must be a str")
         _utf8(payload, "payload")
@@ -228,7 +228,7 @@ def check_app_id(app_id: object) -> int:
         or not 1 <= app_id <= MAX_APP_ID
     ):
         raise InvalidArgument(f"app_id must be an integer from 1 to {MAX_APP_ID}")
-    return app_id
+    return int(app_id)
 
 
 def check_user_id(user_id: object) -> str:
@@ -261,7 +261,7 @@ def check_effective_time(effective_time: object) -> int:
         or effective_time <= 0
     ):
         raise InvalidArgument("effective_time must be a positive integer of seconds")
-    return effective_time
+    return int(effective_time)
 
 
 def _codec(secret: str) -> Token04:
