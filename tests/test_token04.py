@@ -729,8 +729,6 @@ def test_int_subclasses_are_written_as_plain_integers():
         def __format__(self, spec):
             return "bogus"
 
-        __str__ = __repr__ = __format__
-
     token = generate_token04(Shouty(APP_ID), "alice", SECRET, Shouty(60), now=NOW)
 
     claims = json.loads(oracle_decrypt(token, SECRET, "gcm")[1])
