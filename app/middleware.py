@@ -21,7 +21,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_KEY = "zego_token.request_id"
 USER_ID_KEY = "zego_token.user_id"
 ISSUING_PATH = "/api/zego/token"
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _REPLACED_HEADERS = frozenset({"cache-control", "x-request-id"})
 _LOGGED_METHODS = frozenset({"GET", "HEAD"})
 
@@ -42,7 +42,7 @@ class RequestTracking:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
         started = time.perf_counter()
         given = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = given if _SANE_REQUEST_ID.fullmatch(given) else new_request_id()
+        request_id = given if REQUEST_ID_PATTERN.fullmatch(given) else new_request_id()
         environ[REQUEST_ID_KEY] = request_id
         logged = (
             environ.get("PATH_INFO") == ISSUING_PATH

@@ -13,10 +13,9 @@ from app.settings import MIN_EFFECTIVE_TIME, Settings, whole_number
 from zego_token import build_privilege_payload
 
 # ZEGO's rule for user, room and stream IDs.
-ID_CHARACTERS = frozenset(
-    string.ascii_letters + string.digits + "~!@#$%^&*()_+=-`;',.<>/\\"
-)
-ID_RULE = "ASCII letters, digits and ~!@#$%^&*()_+=-`;',.<>/\\"
+ID_SYMBOLS = "~!@#$%^&*()_+=-`;',.<>/\\"
+ID_CHARACTERS = frozenset(string.ascii_letters + string.digits + ID_SYMBOLS)
+ID_RULE = f"ASCII letters, digits and {ID_SYMBOLS}"
 MAX_USER_ID_BYTES = 64
 MAX_ROOM_ID_BYTES = 128
 MAX_STREAM_ID_BYTES = 256

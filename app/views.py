@@ -7,14 +7,14 @@ import time
 from flask import Blueprint, current_app, jsonify, request
 
 from app.errors import ApiError
-from app.middleware import USER_ID_KEY
+from app.middleware import ISSUING_PATH, USER_ID_KEY
 from app.params import parse_token_request
 
 tokens = Blueprint("tokens", __name__)
 health = Blueprint("health", __name__)
 
 
-@tokens.get("/api/zego/token")
+@tokens.get(ISSUING_PATH)
 def token():
     """Issue a token04 for the user the query names."""
     service = current_app.extensions["zego_token"]

@@ -19,6 +19,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app import create_app
+from app.middleware import REQUEST_ID_PATTERN
 from app.params import (
     BOOLEANS,
     ID_CHARACTERS,
@@ -30,7 +31,8 @@ from app.params import (
 )
 from app.settings import MIN_EFFECTIVE_TIME
 
-DOCUMENT_PATH = Path(__file__).resolve().parents[1] / "app" / "openapi.json"
+REPO = Path(__file__).resolve().parents[1]
+DOCUMENT_PATH = REPO / "app" / "openapi.json"
 TOKEN_PATH = "/api/zego/token"
 API_KEY = "openapi-test-key-0123456789"
 JWT_SECRET = "a JWT secret of at least 32 bytes, for tests only"
@@ -96,6 +98,17 @@ def test_lengths_and_ranges_match_the_validation_code(document):
     assert effective_time["minimum"] == MIN_EFFECTIVE_TIME
     payload = document["components"]["parameters"]["payload"]
     assert f"at most {MAX_PAYLOAD_BYTES} bytes" in payload["description"]
+
+
+def test_request_id_rule_is_the_same_in_the_app_nginx_and_the_document(
+    document,
+):
+    app_rule = REQUEST_ID_PATTERN.pattern
+    documented = document["components"]["headers"]["X-Request-ID"]["schema"]
+    site = (REPO / "deploy" / "nginx.conf").read_text()
+
+    assert documented["pattern"] == f"^{app_rule}$"
+    assert f'"~^{app_rule}$"' in site
 
 
 def test_openapi_json_serves_the_document(client, document):
