@@ -43,6 +43,7 @@ TOKEN_PATH = "/api/zego/token?userId=alice"
 CONNECTIONS = (1, 16, 64)
 MEMORY_REQUESTS = 100_000
 RESULTS = REPO / "bench" / "results.md"
+CONFIG = REPO / "gunicorn.conf.py"
 README = REPO / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -357,22 +358,24 @@ class Gunicorn:
 
     def __enter__(self) -> int:
         port = free_port()
+        # Only these variables, and no .env: what is measured is the
+        # configuration below, not whatever a developer's shell or .env holds.
         environ = {
-            **os.environ,
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'scripts'}",
             "BIND": f"127.0.0.1:{port}",
             "ZEGO_APP_ID": str(APP_ID),
             "ZEGO_SERVER_SECRET": SECRET,
-            "CORS_ALLOWED_ORIGINS": os.environ.get("BENCH_CORS", ORIGIN),
+            "CORS_ALLOWED_ORIGINS": ORIGIN,
             "RATE_LIMIT": "1000000000/minute",
-            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
-            "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'scripts'}",
+            "LOG_LEVEL": "INFO",
         }
         target = "bench_floor:app" if self.target == "floor" else self.target
         log = Path(self.folder.name) / "gunicorn.log"
         with log.open("w") as stream:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", target],
-                cwd=REPO,
+                [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), target],
+                cwd=self.folder.name,
                 env=environ,
                 stdout=stream,
                 stderr=subprocess.STDOUT,

@@ -238,7 +238,7 @@ def test_create_app_with_a_bad_mapping_raises_config_error(environ):
 # -- gunicorn refuses to start ------------------------------------------------------
 
 
-def test_gunicorn_with_a_bad_secret_exits_with_one_line_naming_it():
+def test_gunicorn_with_a_bad_secret_exits_with_one_line_naming_it(tmp_path):
     bad_secret = "Not-32-chars-Kq7vT2mX9pL4wR8s"
     environ = {
         name: value
@@ -249,11 +249,13 @@ def test_gunicorn_with_a_bad_secret_exits_with_one_line_naming_it():
         ZEGO_APP_ID="42",
         ZEGO_SERVER_SECRET=bad_secret,
         BIND="127.0.0.1:0",
+        PYTHONPATH=str(REPO),
     )
+    config = str(REPO / "gunicorn.conf.py")
 
     result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=REPO,
+        [sys.executable, "-m", "gunicorn", "-c", config, "wsgi:app"],
+        cwd=tmp_path,
         env=environ,
         capture_output=True,
         text=True,
