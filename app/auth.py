@@ -57,6 +57,8 @@ class Authenticator:
 
     def _is_api_key(self, credential: str) -> bool:
         given = credential.encode()
+        # A list, not a generator: every key is compared, so the time taken
+        # does not tell which key came close.
         matches = [hmac.compare_digest(given, key) for key in self._api_keys]
         return any(matches)
 

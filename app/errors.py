@@ -34,14 +34,15 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected_error)
 
 
-def error_response(message: str, status: int):
+def _error_response(message: str, status: int):
+    """The ``{"error": message}`` JSON answer every failure gets."""
     response = jsonify(error=message)
     response.status_code = status
     return response
 
 
 def _api_error(error: ApiError):
-    response = error_response(error.message, error.status)
+    response = _error_response(error.message, error.status)
     response.headers.update(error.headers)
     return response
 
@@ -54,7 +55,7 @@ def _http_error(error: HTTPException):
         message = f"method {request.method} is not allowed here"
     else:
         message = error.description or error.name
-    response = error_response(message, status)
+    response = _error_response(message, status)
     for name, value in error.get_headers():
         if name.lower() != "content-type":
             response.headers[name] = value
@@ -65,4 +66,4 @@ def _unexpected_error(error: Exception):
     logger.exception(
         "unexpected error request_id=%s", request.environ.get(REQUEST_ID_KEY)
     )
-    return error_response("internal server error", 500)
+    return _error_response("internal server error", 500)

@@ -18,6 +18,8 @@ from zego_token.token04 import check_app_id, check_server_secret
 DEVELOPMENT_APP_ID = 1234567890
 MIN_EFFECTIVE_TIME = 60
 DEFAULT_EFFECTIVE_TIME = 3600
+DEFAULT_MAX_EFFECTIVE_TIME = 86400
+MAX_SECONDS_SETTING = 2**31 - 1
 DEFAULT_RATE_LIMIT = "60/minute"
 SUPPORTED_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
 MIN_API_KEY_LENGTH = 16
@@ -74,8 +76,8 @@ class Settings:
     app_id: int
     server_secret: str = field(repr=False)
     encryption: Encryption = "gcm"
-    default_effective_time: int = 3600
-    max_effective_time: int = 86400
+    default_effective_time: int = DEFAULT_EFFECTIVE_TIME
+    max_effective_time: int = DEFAULT_MAX_EFFECTIVE_TIME
     cors_allowed_origins: tuple[str, ...] = ()
     rate_limit: str = DEFAULT_RATE_LIMIT
     rate_limit_storage_uri: str = "memory://"
@@ -117,7 +119,9 @@ class Settings:
         if encryption not in ENCRYPTIONS:
             raise ConfigError("ZEGO_TOKEN_ENCRYPTION must be gcm or cbc")
 
-        max_effective_time = _seconds(environ, "ZEGO_TOKEN_MAX_EFFECTIVE_TIME", 86400)
+        max_effective_time = _seconds(
+            environ, "ZEGO_TOKEN_MAX_EFFECTIVE_TIME", DEFAULT_MAX_EFFECTIVE_TIME
+        )
         # Lowering only the maximum lowers the default with it.
         default_effective_time = _seconds(
             environ,
@@ -152,6 +156,13 @@ def load_environ(env_file: str | Path = ".env") -> dict[str, str]:
     return values
 
 
+def whole_number(text: str) -> int | None:
+    """Return ``text`` as an int if it is plain ASCII digits, else None."""
+    if not text.isascii() or not text.isdigit() or len(text) > 20:
+        return None
+    return int(text)
+
+
 def _require(environ: Mapping[str, str], name: str) -> str:
     value = environ.get(name, "").strip()
     if not value:
@@ -164,9 +175,10 @@ def _seconds(environ: Mapping[str, str], name: str, default: int) -> int:
     if not value:
         return default
     seconds = whole_number(value)
-    if seconds is None or not MIN_EFFECTIVE_TIME <= seconds <= 2**31 - 1:
+    if seconds is None or not MIN_EFFECTIVE_TIME <= seconds <= MAX_SECONDS_SETTING:
         raise ConfigError(
-            f"{name} must be a whole number of seconds, at least {MIN_EFFECTIVE_TIME}"
+            f"{name} must be a whole number of seconds, "
+            f"{MIN_EFFECTIVE_TIME} to {MAX_SECONDS_SETTING}"
         )
     return seconds
 
@@ -279,10 +291,3 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
     if value is None:
         raise ConfigError(f"{name} must be true or false")
     return value
-
-
-def whole_number(text: str) -> int | None:
-    """Return ``text`` as an int if it is plain ASCII digits, else None."""
-    if not text.isascii() or not text.isdigit() or len(text) > 20:
-        return None
-    return int(text)

@@ -32,7 +32,7 @@ def test_caller_request_id_is_echoed(client):
 
 
 @pytest.mark.parametrize(
-    "given", ["", "has space", "x" * 129, "new\\nline", "<script>", "ünïcode"]
+    "given", ["", "has space", "x" * 129, "back\\slash", "<script>", "ünïcode"]
 )
 def test_insane_request_id_is_replaced_by_a_generated_one(client, given):
     response = client.get(TOKEN_URL, headers={"X-Request-ID": given})
