@@ -65,6 +65,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def refusing_port() -> int:
+    """A port of 127.0.0.1 that refuses connections while the tests run.
+
+    The socket is bound but never listens, so nothing else can take the
+    port; it stays open until the test process ends.
+    """
+    held = socket.socket()
+    held.bind((HOST, 0))
+    _held_sockets.append(held)
+    return held.getsockname()[1]
+
+
+_held_sockets: list[socket.socket] = []
+
+
 def nginx_binary() -> str:
     """Path to nginx; skip the test when it is missing, fail it under CI."""
     found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")

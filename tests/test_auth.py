@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import logging
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app import ConfigError, create_app
+from tests.servers import refusing_port
 from zego_token import decode_token04
 
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -426,9 +426,7 @@ def test_jwt_signed_by_another_key_under_a_known_key_id_is_401(identity_provider
 
 
 def test_unreachable_identity_provider_is_503():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = refusing_port()
     client = make_client(AUTH_JWKS_URL=f"http://127.0.0.1:{port}/jwks.json")
     token = make_jwt(rsa_key(), "RS256", headers={"kid": "key-1"})
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import string
 import time
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from app.params import (
     PRIVILEGE_PARAMETERS,
 )
 from app.settings import MIN_EFFECTIVE_TIME
+from tests.servers import refusing_port
 
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENT_PATH = REPO / "app" / "openapi.json"
@@ -175,20 +175,6 @@ def _exhausted_app() -> Flask:
     return app
 
 
-def _refusing_port() -> int:
-    """A port of 127.0.0.1 that refuses connections while the tests run.
-
-    The socket is bound but never listens, so nothing else can take the
-    port; it stays open until the test process ends.
-    """
-    _held_sockets.append(socket.socket())
-    _held_sockets[-1].bind(("127.0.0.1", 0))
-    return _held_sockets[-1].getsockname()[1]
-
-
-_held_sockets: list[socket.socket] = []
-
-
 OPEN = Service(_app())
 WITH_API_KEY = Service(_app(API_KEYS=API_KEY), authorization=f"Bearer {API_KEY}")
 WITH_JWT = Service(
@@ -200,7 +186,7 @@ WITHOUT_CREDENTIAL = Service(_app(API_KEYS=API_KEY), refusal=401)
 RATE_LIMITED = Service(_exhausted_app(), refusal=429)
 # A JWKS URL that refuses connections: the keys to check a JWT cannot be fetched.
 IDENTITY_PROVIDER_DOWN = Service(
-    _app(AUTH_JWKS_URL=f"http://127.0.0.1:{_refusing_port()}/jwks.json"),
+    _app(AUTH_JWKS_URL=f"http://127.0.0.1:{refusing_port()}/jwks.json"),
     authorization=f"Bearer {_jwt(JWT_SECRET, kid='key-1')}",
     refusal=503,
 )

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from app import ConfigError, create_app
-from tests.servers import free_port
+from tests.servers import free_port, refusing_port
 
 SECRET = "0123456789abcdef0123456789abcdef"
 TOKEN_URL = "/api/zego/token?userId=alice"
@@ -162,7 +162,7 @@ def test_redis_budget_is_kept_in_redis(redis_url):
 
 
 def test_unreachable_redis_falls_back_to_a_per_process_limit():
-    unused = f"redis://127.0.0.1:{free_port()}/0"
+    unused = f"redis://127.0.0.1:{refusing_port()}/0"
     app = make_app(RATE_LIMIT="2/minute", RATE_LIMIT_STORAGE_URI=unused)
     client = client_from_new_address(app)
 
