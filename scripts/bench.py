@@ -42,6 +42,7 @@ ORIGIN = "https://app.example.com"
 TOKEN_PATH = "/api/zego/token?userId=alice"
 CONNECTIONS = (1, 16, 64)
 MEMORY_REQUESTS = 100_000
+MEMORY_NOISE_KB = 1024
 RESULTS = REPO / "bench" / "results.md"
 CONFIG = REPO / "gunicorn.conf.py"
 README = REPO / "README.md"
@@ -298,7 +299,8 @@ def http_table(load, seconds: float, rounds: int = 3) -> list[str]:
 
 def memory_table(load) -> list[str]:
     with Gunicorn("wsgi:app") as port:
-        load.run(port, TOKEN_PATH, 16, 2.0)
+        # Warm every worker up: 64 connections reach both, 16 often only one.
+        load.run(port, TOKEN_PATH, 64, 4.0)
         before = worker_rss(port)
         done = 0
         for _ in range(40):
@@ -318,6 +320,15 @@ def memory_table(load) -> list[str]:
             f"| {number} | {first / 1024:.1f} | {last / 1024:.1f} "
             f"| {(last - first) / 1024:+.1f} |"
         )
+    steady = all(
+        last - first <= MEMORY_NOISE_KB
+        for first, last in zip(before, after, strict=True)
+    )
+    table.append("")
+    table.append(
+        f"Target: no worker grows by more than {MEMORY_NOISE_KB // 1024} MiB: "
+        f"{'met' if steady else 'MISSED'}."
+    )
     return table
 
 
