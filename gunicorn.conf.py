@@ -8,7 +8,7 @@ own settings; a bad value stops gunicorn with one line naming the variable.
 import logging
 import sys
 
-from app.logs import ACCESS_LOG_FORMAT, logging_config
+from app.logs import ACCESS_LOG_FORMAT, GunicornLogger, logging_config
 from app.settings import ConfigError, LogSettings, load_environ, whole_number
 
 
@@ -44,6 +44,8 @@ control_socket_disable = True
 logconfig_dict = logging_config(_log_settings)
 accesslog = "-"
 access_log_format = ACCESS_LOG_FORMAT
+# Token requests are logged once, by the service; the rest by gunicorn.
+logger_class = GunicornLogger
 
 # Log records here never show a source line, thread or process: skip
 # gathering them for each record (the logging module's documented switches).

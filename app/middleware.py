@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_KEY = "zego_token.request_id"
 USER_ID_KEY = "zego_token.user_id"
+# Set on requests the service logs itself, so gunicorn writes no access line.
+LOGGED_KEY = "zego_token.logged"
 ISSUING_PATH = "/api/zego/token"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _REPLACED_HEADERS = frozenset({"cache-control", "x-request-id"})
@@ -31,8 +33,9 @@ class RequestTracking:
 
     A caller's own X-Request-ID is kept when it is a sane short token;
     otherwise a new one is made. Each token request is logged once with its
-    request ID, outcome, status and duration, and the userId only when
-    ``log_user_ids`` is set; never the token or any credential.
+    request ID, outcome, status, duration and client address, and the userId
+    only when ``log_user_ids`` is set; never the token or any credential.
+    That line stands in for gunicorn's access line (see ``LOGGED_KEY``).
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]], log_user_ids: bool):
@@ -58,6 +61,7 @@ class RequestTracking:
             headers.append(("Cache-Control", "no-store"))
             headers.append((REQUEST_ID_HEADER, request_id))
             if logged:
+                environ[LOGGED_KEY] = True
                 self._log(environ, request_id, status, started)
             return start_response(status, headers, *exc_info)
 
@@ -72,11 +76,12 @@ class RequestTracking:
         if self.log_user_ids and environ.get(USER_ID_KEY):
             user = f" user_id={environ[USER_ID_KEY]}"
         logger.info(
-            "token %s request_id=%s status=%s duration_ms=%.1f%s",
+            "token %s request_id=%s status=%s duration_ms=%.1f client=%s%s",
             outcome,
             request_id,
             status[:3],
             duration_ms,
+            environ.get("REMOTE_ADDR", "-"),
             user,
         )
 

@@ -151,15 +151,25 @@ def test_gunicorn_logs_hold_no_query_string_token_or_secret(environ, tmp_path):
         tmp_path, {**environ, "WEB_CONCURRENCY": "1", "LOG_FORMAT": "json"}
     )
     try:
-        status, _, body = request(server.port, "/api/zego/token?userId=zed9")
+        status, _, body = request(
+            server.port, "/api/zego/token?userId=zed9", {"X-Request-ID": "req-7"}
+        )
+        health_status, _, _ = request(server.port, "/healthz?probe=1")
     finally:
         server.stop()
 
-    assert status == 200
+    assert (status, health_status) == (200, 200)
     lines = server.log_text().splitlines()
-    assert all(json.loads(line) for line in lines)
-    access = [line for line in lines if "gunicorn.access" in line]
-    assert "/api/zego/token" in access[-1]
+    messages = [json.loads(line) for line in lines]
+    token = [entry for entry in messages if entry["logger"] == "app.middleware"]
+    access = [entry for entry in messages if entry["logger"] == "gunicorn.access"]
+    # One line per token request, from the service; gunicorn's for the rest.
+    assert len(token) == 1
+    assert token[0]["message"].startswith("token issued request_id=req-7 ")
+    assert "client=127.0.0.1" in token[0]["message"]
+    assert access
+    assert all('"GET /healthz HTTP/1.1" 200' in entry["message"] for entry in access)
     text = "\n".join(lines)
-    for hidden in ("zed9", "userId", body.decode(), environ["ZEGO_SERVER_SECRET"]):
+    for hidden in ("zed9", "userId", "probe", body.decode()):
         assert hidden not in text
+    assert environ["ZEGO_SERVER_SECRET"] not in text
