@@ -6,12 +6,16 @@ import itertools
 import os
 import shutil
 import subprocess
+import sys
+import threading
 import time
 
 import pytest
 import redis
+from limits import parse_many
 
 from app import ConfigError, create_app
+from app.ratelimit import SWEEP_SECONDS, MemoryWindows
 from tests.servers import free_port, refusing_port
 
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -169,6 +173,73 @@ def test_unreachable_redis_falls_back_to_a_per_process_limit():
     statuses = [client.get(TOKEN_URL).status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_memory_window_reopens_when_its_period_ends():
+    clock = FakeClock()
+    windows = MemoryWindows(parse_many("2/minute"), clock)
+
+    assert [windows.hit("a"), windows.hit("a"), windows.hit("a")] == [None, None, 60]
+    clock.now += 59.5
+    assert windows.hit("a") == 1
+    clock.now += 0.5
+    assert windows.hit("a") is None
+
+
+def test_memory_windows_check_every_limit_in_order():
+    clock = FakeClock()
+    windows = MemoryWindows(parse_many("2/second;3/minute"), clock)
+
+    assert [windows.hit("a") for _ in range(3)] == [None, None, 1]
+    clock.now += 1
+    assert [windows.hit("a"), windows.hit("a")] == [None, 59]
+    assert windows.hit("b") is None
+
+
+def test_memory_windows_that_ended_are_dropped():
+    clock = FakeClock()
+    windows = MemoryWindows(parse_many("5/minute"), clock)
+    for n in range(1000):
+        windows.hit(f"client-{n}")
+    assert len(windows) == 1000
+
+    clock.now += 60 + SWEEP_SECONDS
+    windows.hit("client-0")
+
+    assert len(windows) == 1
+
+
+def test_memory_windows_admit_exactly_the_limit_across_threads():
+    # Switch threads as often as possible, so that a race would show.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    windows = MemoryWindows(parse_many("1000/minute"))
+    admitted = []
+
+    def client() -> None:
+        admitted.append(sum(windows.hit("a") is None for _ in range(300)))
+
+    threads_before = threading.active_count()
+    try:
+        workers = [threading.Thread(target=client) for _ in range(8)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        sys.setswitchinterval(previous)
+
+    assert sum(admitted) == 1000
+    # Counting leaves no timer or other thread behind.
+    assert threading.active_count() == threads_before
 
 
 @pytest.mark.parametrize(
