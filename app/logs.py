@@ -78,5 +78,11 @@ def logging_config(settings: LogSettings) -> dict[str, Any]:
                 "handlers": ["stdout"],
                 "propagate": False,
             },
+            # The token line, which stands in for gunicorn's access line.
+            "app.access": {
+                "level": "INFO",
+                "handlers": ["stdout"],
+                "propagate": False,
+            },
         },
     }

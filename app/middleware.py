@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-logger = logging.getLogger(__name__)
+# The token line is the token request's access record: gunicorn's
+# configuration (app.logs) writes it at INFO whatever LOG_LEVEL says.
+access_log = logging.getLogger("app.access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_KEY = "zego_token.request_id"
@@ -33,8 +35,9 @@ class RequestTracking:
 
     A caller's own X-Request-ID is kept when it is a sane short token;
     otherwise a new one is made. Each token request is logged once with its
-    request ID, outcome, status, duration and client address, and the userId
-    only when ``log_user_ids`` is set; never the token or any credential.
+    request ID, outcome, status, time to the answer, client address and
+    method, and the userId only when ``log_user_ids`` is set; never the token
+    or any credential.
     That line stands in for gunicorn's access line (see ``LOGGED_KEY``).
     """
 
@@ -75,13 +78,14 @@ class RequestTracking:
         user = ""
         if self.log_user_ids and environ.get(USER_ID_KEY):
             user = f" user_id={environ[USER_ID_KEY]}"
-        logger.info(
-            "token %s request_id=%s status=%s duration_ms=%.1f client=%s%s",
+        access_log.info(
+            "token %s request_id=%s status=%s duration_ms=%.1f client=%s method=%s%s",
             outcome,
             request_id,
             status[:3],
             duration_ms,
             environ.get("REMOTE_ADDR", "-"),
+            environ["REQUEST_METHOD"],
             user,
         )
 

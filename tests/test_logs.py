@@ -21,7 +21,7 @@ def token_lines(caplog) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == "app.middleware" and record.getMessage().startswith("token ")
+        if record.name == "app.access" and record.getMessage().startswith("token ")
     ]
 
 
@@ -144,11 +144,17 @@ def test_logging_config_applies_the_level_to_gunicorn_too(environ):
 
     assert config["root"]["level"] == "WARNING"
     assert config["loggers"]["gunicorn.error"]["level"] == "WARNING"
+    # Access records, gunicorn's and the token line, are kept at any level.
+    for name in ("gunicorn.access", "app.access"):
+        assert config["loggers"][name]["level"] == "INFO"
+        assert config["loggers"][name]["handlers"] == ["stdout"]
 
 
-def test_gunicorn_logs_hold_no_query_string_token_or_secret(environ, tmp_path):
+@pytest.mark.parametrize("level", ["INFO", "WARNING"])
+def test_gunicorn_logs_hold_no_query_string_token_or_secret(environ, tmp_path, level):
     server = start_gunicorn(
-        tmp_path, {**environ, "WEB_CONCURRENCY": "1", "LOG_FORMAT": "json"}
+        tmp_path,
+        {**environ, "WEB_CONCURRENCY": "1", "LOG_FORMAT": "json", "LOG_LEVEL": level},
     )
     try:
         status, _, body = request(
@@ -161,12 +167,13 @@ def test_gunicorn_logs_hold_no_query_string_token_or_secret(environ, tmp_path):
     assert (status, health_status) == (200, 200)
     lines = server.log_text().splitlines()
     messages = [json.loads(line) for line in lines]
-    token = [entry for entry in messages if entry["logger"] == "app.middleware"]
+    token = [entry for entry in messages if entry["logger"] == "app.access"]
     access = [entry for entry in messages if entry["logger"] == "gunicorn.access"]
-    # One line per token request, from the service; gunicorn's for the rest.
+    # One line per token request, from the service, at any LOG_LEVEL;
+    # gunicorn's access line for the rest.
     assert len(token) == 1
     assert token[0]["message"].startswith("token issued request_id=req-7 ")
-    assert "client=127.0.0.1" in token[0]["message"]
+    assert "client=127.0.0.1 method=GET" in token[0]["message"]
     assert access
     assert all('"GET /healthz HTTP/1.1" 200' in entry["message"] for entry in access)
     text = "\n".join(lines)
