@@ -37,6 +37,8 @@ class RateLimit:
         self._items = parse_many(settings.rate_limit)
         self._memory = MemoryWindows(self._items)
         self._shared: FixedWindowRateLimiter | None = None
+        self._storage_errors: type[Exception] | tuple[type[Exception], ...] = ()
+        self._storage_down_until = 0.0
         uri = settings.rate_limit_storage_uri
         if uri.startswith("memory://"):
             return
@@ -52,7 +54,6 @@ class RateLimit:
             ) from None
         self._storage_errors = storage.base_exceptions
         self._shared = FixedWindowRateLimiter(storage)
-        self._storage_down_until = 0.0
 
     def hit(self, client: str) -> int | None:
         """Count a request of ``client``; return seconds to wait if over."""
@@ -101,8 +102,8 @@ class MemoryWindows:
 
     def hit(self, client: str) -> int | None:
         """Count a request of ``client``; return seconds to wait if over."""
-        now = self._clock()
         with self._lock:
+            now = self._clock()
             if now >= self._next_sweep:
                 self._sweep(now)
             for index, (amount, period) in enumerate(self._limits):

@@ -218,28 +218,39 @@ def test_memory_windows_that_ended_are_dropped():
 
 
 def test_memory_windows_admit_exactly_the_limit_across_threads():
-    # Switch threads as often as possible, so that a race would show.
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    windows = MemoryWindows(parse_many("1000/minute"))
-    admitted = []
+    def admitted_by_racing_threads() -> int:
+        windows = MemoryWindows(parse_many("1000/minute"))
+        admitted = []
 
-    def client() -> None:
-        admitted.append(sum(windows.hit("a") is None for _ in range(300)))
+        def client() -> None:
+            admitted.append(sum(windows.hit("a") is None for _ in range(300)))
 
-    threads_before = threading.active_count()
-    try:
         workers = [threading.Thread(target=client) for _ in range(8)]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
+        return sum(admitted)
+
+    # Switch threads as often as possible, so that a race would show.
+    previous = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(1e-6)
+        rounds = [admitted_by_racing_threads() for _ in range(10)]
     finally:
         sys.setswitchinterval(previous)
 
-    assert sum(admitted) == 1000
-    # Counting leaves no timer or other thread behind.
-    assert threading.active_count() == threads_before
+    assert rounds == [1000] * 10
+
+
+def test_counting_in_memory_starts_no_thread():
+    windows = MemoryWindows(parse_many("1000/minute"))
+    threads_before = threading.enumerate()
+
+    for n in range(100):
+        windows.hit(f"client-{n % 7}")
+
+    assert threading.enumerate() == threads_before
 
 
 @pytest.mark.parametrize(
