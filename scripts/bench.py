@@ -317,8 +317,8 @@ def memory_table(load) -> list[str]:
     ]
     for number, (first, last) in enumerate(zip(before, after, strict=True), 1):
         table.append(
-            f"| {number} | {first / 1024:.1f} | {last / 1024:.1f} "
-            f"| {(last - first) / 1024:+.1f} |"
+            f"| {number} | {first / 1024:.2f} | {last / 1024:.2f} "
+            f"| {(last - first) / 1024:+.2f} |"
         )
     steady = all(
         last - first <= MEMORY_NOISE_KB
