@@ -34,7 +34,7 @@ from Crypto.Cipher import AES
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from zego_token import Token04  # noqa: E402
+from zego_token import decode_token04, generate_token04  # noqa: E402
 
 SECRET = "0123456789abcdef0123456789abcdef"
 APP_ID = 1234567890
@@ -47,6 +47,7 @@ RESULTS = REPO / "bench" / "results.md"
 CONFIG = REPO / "gunicorn.conf.py"
 README = REPO / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+BASELINE = "baseline: new pycryptodome GCM cipher per token"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,27 +75,30 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def codec_table() -> list[str]:
-    codec = Token04(SECRET)
-    gcm_token = codec.generate(APP_ID, "alice", 3600)
-    cbc_token = codec.generate(APP_ID, "alice", 3600, encryption="cbc")
+    """The library's public functions, each given the server secret, as a
+    caller of ``generate_token04`` and ``decode_token04`` uses them."""
+    gcm_token = generate_token04(APP_ID, "alice", SECRET, 3600)
+    cbc_token = generate_token04(APP_ID, "alice", SECRET, 3600, encryption="cbc")
     rates = {
-        "generate gcm": rate(lambda: codec.generate(APP_ID, "alice", 3600)),
-        "generate cbc": rate(
-            lambda: codec.generate(APP_ID, "alice", 3600, encryption="cbc")
+        "generate_token04 gcm": rate(
+            lambda: generate_token04(APP_ID, "alice", SECRET, 3600)
         ),
-        "decode gcm": rate(lambda: codec.decode(gcm_token)),
-        "decode cbc": rate(lambda: codec.decode(cbc_token)),
-        "baseline: new pycryptodome GCM cipher per token": rate(
+        "generate_token04 cbc": rate(
+            lambda: generate_token04(APP_ID, "alice", SECRET, 3600, encryption="cbc")
+        ),
+        "decode_token04 gcm": rate(lambda: decode_token04(gcm_token, SECRET)),
+        "decode_token04 cbc": rate(lambda: decode_token04(cbc_token, SECRET)),
+        BASELINE: rate(
             lambda: per_token_cipher_generate(APP_ID, "alice", SECRET, 3600)
         ),
     }
-    baseline = rates["baseline: new pycryptodome GCM cipher per token"]
+    baseline = rates[BASELINE]
     table = ["| Codec | tokens/s | vs baseline |", "| --- | ---: | ---: |"]
     for name, value in rates.items():
         table.append(f"| {name} | {value:,.0f} | {value / baseline:.1f}x |")
-    verdict = "met" if rates["generate gcm"] >= 10 * baseline else "MISSED"
+    verdict = "met" if rates["generate_token04 gcm"] >= 10 * baseline else "MISSED"
     table.append("")
-    table.append(f"Target: generate gcm >= 10x the baseline: {verdict}.")
+    table.append(f"Target: generate_token04 gcm >= 10x the baseline: {verdict}.")
     return table
 
 
