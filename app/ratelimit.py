@@ -13,6 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 from limits.errors import ConfigurationError
@@ -40,7 +41,7 @@ class RateLimit:
         self._storage_errors: type[Exception] | tuple[type[Exception], ...] = ()
         self._storage_down_until = 0.0
         uri = settings.rate_limit_storage_uri
-        if uri.startswith("memory://"):
+        if urlsplit(uri).scheme == "memory":
             return
         try:
             storage = storage_from_string(

@@ -1,4 +1,4 @@
-"""Rate limits per client address, shared between instances through Redis."""
+"""Rate limits per client address: in process memory, and shared through Redis."""
 
 from __future__ import annotations
 
@@ -243,14 +243,17 @@ def test_memory_windows_admit_exactly_the_limit_across_threads():
     assert rounds == [1000] * 10
 
 
-def test_counting_in_memory_starts_no_thread():
-    windows = MemoryWindows(parse_many("1000/minute"))
-    threads_before = threading.enumerate()
+@pytest.mark.parametrize("uri", ["memory://", "MEMORY://", "Memory://"])
+def test_counting_in_memory_starts_no_thread(uri):
+    threads_before = set(threading.enumerate())
+    client = client_from_new_address(
+        make_app(RATE_LIMIT="1000/minute", RATE_LIMIT_STORAGE_URI=uri)
+    )
 
-    for n in range(100):
-        windows.hit(f"client-{n % 7}")
+    statuses = {client.get(TOKEN_URL).status_code for _ in range(50)}
 
-    assert threading.enumerate() == threads_before
+    assert statuses == {200}
+    assert set(threading.enumerate()) == threads_before
 
 
 @pytest.mark.parametrize(
