@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from app import ConfigError, Settings, describe
 from app.logs import JsonFormatter, logging_config
-from tests.servers import request, start_gunicorn
+from tests.servers import request as request_url
+from tests.servers import start_gunicorn
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN_URL = "/api/zego/token?userId=alice"
+GUNICORN_SECRET = "Xw4pN8rT1vB6yQ3mK9sD2fH7jL5cZ0aE"
 
 
 def token_lines(caplog) -> list[str]:
@@ -144,39 +147,61 @@ def test_logging_config_applies_the_level_to_gunicorn_too(environ):
 
     assert config["root"]["level"] == "WARNING"
     assert config["loggers"]["gunicorn.error"]["level"] == "WARNING"
-    # Access records, gunicorn's and the token line, are kept at any level.
-    for name in ("gunicorn.access", "app.access"):
-        assert config["loggers"][name]["level"] == "INFO"
-        assert config["loggers"][name]["handlers"] == ["stdout"]
 
 
-@pytest.mark.parametrize("level", ["INFO", "WARNING"])
-def test_gunicorn_logs_hold_no_query_string_token_or_secret(environ, tmp_path, level):
-    server = start_gunicorn(
-        tmp_path,
-        {**environ, "WEB_CONCURRENCY": "1", "LOG_FORMAT": "json", "LOG_LEVEL": level},
-    )
+@dataclass(frozen=True)
+class ServedLogs:
+    """What a real gunicorn logged for one token request and one health check."""
+
+    token_body: str
+    lines: list[str]
+
+    def by(self, logger: str) -> list[str]:
+        entries = (json.loads(line) for line in self.lines)
+        return [entry["message"] for entry in entries if entry["logger"] == logger]
+
+
+@pytest.fixture(scope="module", params=["INFO", "WARNING"])
+def served_logs(request, tmp_path_factory) -> ServedLogs:
+    """gunicorn's JSON log at each LOG_LEVEL, after a token and a health check."""
+    environ = {
+        "ZEGO_APP_ID": "987654321",
+        "ZEGO_SERVER_SECRET": GUNICORN_SECRET,
+        "WEB_CONCURRENCY": "1",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": request.param,
+    }
+    server = start_gunicorn(tmp_path_factory.mktemp("gunicorn"), environ)
     try:
-        status, _, body = request(
+        status, _, body = request_url(
             server.port, "/api/zego/token?userId=zed9", {"X-Request-ID": "req-7"}
         )
-        health_status, _, _ = request(server.port, "/healthz?probe=1")
+        health_status, _, _ = request_url(
+            server.port, "/healthz?probe=1", {"X-Request-ID": "health-9"}
+        )
     finally:
         server.stop()
-
     assert (status, health_status) == (200, 200)
-    lines = server.log_text().splitlines()
-    messages = [json.loads(line) for line in lines]
-    token = [entry for entry in messages if entry["logger"] == "app.access"]
-    access = [entry for entry in messages if entry["logger"] == "gunicorn.access"]
-    # One line per token request, from the service, at any LOG_LEVEL;
-    # gunicorn's access line for the rest.
-    assert len(token) == 1
-    assert token[0]["message"].startswith("token issued request_id=req-7 ")
-    assert "client=127.0.0.1 method=GET" in token[0]["message"]
-    assert access
-    assert all('"GET /healthz HTTP/1.1" 200' in entry["message"] for entry in access)
-    text = "\n".join(lines)
-    for hidden in ("zed9", "userId", "probe", body.decode()):
+    return ServedLogs(body.decode(), server.log_text().splitlines())
+
+
+def test_gunicorn_logs_hold_no_query_string_token_or_secret(served_logs):
+    text = "\n".join(served_logs.lines)
+
+    for hidden in ("zed9", "userId", "probe", served_logs.token_body):
         assert hidden not in text
-    assert environ["ZEGO_SERVER_SECRET"] not in text
+    assert GUNICORN_SECRET not in text
+
+
+def test_token_request_is_logged_once_by_the_service_at_any_log_level(served_logs):
+    [line] = served_logs.by("app.access")
+
+    assert line.startswith("token issued request_id=req-7 status=200 ")
+    assert " client=127.0.0.1 method=GET" in line
+
+
+def test_gunicorn_writes_access_lines_only_for_other_paths(served_logs):
+    access = served_logs.by("gunicorn.access")
+
+    assert any("/healthz" in line and "request_id=health-9" in line for line in access)
+    assert not any("/api/zego/token" in line for line in access)
