@@ -45,6 +45,8 @@ logconfig_dict = logging_config(_log_settings)
 accesslog = "-"
 access_log_format = ACCESS_LOG_FORMAT
 # Token requests are logged once, by the service; the rest by gunicorn.
+# (A logger class of our own also means gunicorn's statsd_host option,
+# which swaps in a statsd logger, does nothing here.)
 logger_class = GunicornLogger
 
 # Log records here never show a source line, thread or process: skip
