@@ -10,6 +10,7 @@ import sys
 
 from app.logs import ACCESS_LOG_FORMAT, GunicornLogger, logging_config
 from app.settings import ConfigError, LogSettings, load_environ, whole_number
+from app.worker import BalancedThreadWorker
 
 
 def _count(name: str, default: int, most: int) -> int:
@@ -27,7 +28,8 @@ except ConfigError as error:
 
 bind = _environ.get("BIND") or f"127.0.0.1:{_count('PORT', 8000, 65535)}"
 workers = _count("WEB_CONCURRENCY", 2, 64)
-worker_class = "gthread"
+# gthread, taking new connections only while a thread is free (app.worker).
+worker_class = BalancedThreadWorker
 threads = _count("GUNICORN_THREADS", 4, 64)
 keepalive = 5
 

@@ -1,0 +1,66 @@
+"""The gunicorn worker takes new connections only while a thread is free."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.servers import HOST, start_gunicorn
+
+PARTIAL_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: test\r\n"
+FULL_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+# How long a worker that accepts regardless would take to show it.
+GRACE_SECONDS = 0.5
+PROC_NET_TCP = Path("/proc/net/tcp")
+
+pytestmark = pytest.mark.skipif(
+    not PROC_NET_TCP.exists(), reason="reads the listen queue from /proc/net/tcp"
+)
+
+
+def waiting_connections(port: int) -> int:
+    """Connections the kernel holds for the listener on ``port``, unaccepted."""
+    for line in PROC_NET_TCP.read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "0A":  # 0A: listening
+            return int(fields[4].split(":")[1], 16)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+def wait_until(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture
+def one_thread_server(environ, tmp_path):
+    server = start_gunicorn(
+        tmp_path, {**environ, "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "1"}
+    )
+    yield server
+    server.stop()
+
+
+def test_busy_worker_leaves_new_connections_for_a_free_one(one_thread_server):
+    port = one_thread_server.port
+    with socket.create_connection((HOST, port), timeout=10) as slow:
+        # The one thread takes this request and waits for the rest of it.
+        slow.sendall(PARTIAL_REQUEST)
+        assert wait_until(lambda: waiting_connections(port) == 0)
+        waiting = socket.create_connection((HOST, port), timeout=10)
+        waiting.sendall(FULL_REQUEST)
+        time.sleep(GRACE_SECONDS)
+        assert waiting_connections(port) == 1
+
+        slow.sendall(b"\r\n")
+        assert slow.recv(4096).startswith(b"HTTP/1.1 200 ")
+        with waiting:
+            assert waiting.recv(4096).startswith(b"HTTP/1.1 200 ")
