@@ -41,6 +41,7 @@ APP_ID = 1234567890
 ORIGIN = "https://app.example.com"
 TOKEN_PATH = "/api/zego/token?userId=alice"
 CONNECTIONS = (1, 16, 64)
+HTTP_ROUNDS = 5
 MEMORY_REQUESTS = 100_000
 MEMORY_NOISE_KB = 1024
 RESULTS = REPO / "bench" / "results.md"
@@ -52,7 +53,7 @@ BASELINE = "baseline: new pycryptodome GCM cipher per token"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5.0, help="per HTTP run")
+    parser.add_argument("--seconds", type=float, default=4.0, help="per HTTP run")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
 
@@ -160,9 +161,27 @@ class LoadResult:
         return self.requests / self.seconds
 
 
-def median(results: list[LoadResult]) -> LoadResult:
-    """The run with the median request rate."""
-    return sorted(results, key=lambda result: result.rate)[len(results) // 2]
+@dataclass
+class Summary:
+    """Several runs of one scenario: each figure's median, the spread of p99,
+    and the errors of every run added up."""
+
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    p99_range_ms: tuple[float, float]
+    errors: int
+
+    @classmethod
+    def of(cls, results: list[LoadResult]) -> Summary:
+        p99s = [result.p99_ms for result in results]
+        return cls(
+            rate=statistics.median(result.rate for result in results),
+            p50_ms=statistics.median(result.p50_ms for result in results),
+            p99_ms=statistics.median(p99s),
+            p99_range_ms=(min(p99s), max(p99s)),
+            errors=sum(result.errors for result in results),
+        )
 
 
 class Wrk:
@@ -245,11 +264,11 @@ class PythonLoad:
         )
 
 
-def http_table(load, seconds: float, rounds: int = 3) -> list[str]:
-    """Both servers run side by side and their runs alternate; each row is the
-    median of ``rounds`` runs, so that drift of a shared machine touches both
-    alike. The extra last row sends the Origin header of an allowed site, as a
-    browser on another origin does."""
+def http_table(load, seconds: float, rounds: int = HTTP_ROUNDS) -> list[str]:
+    """Both servers run side by side and their runs alternate, so that drift
+    of a shared machine touches both alike; each figure is the median of
+    ``rounds`` runs. The extra last row sends the Origin header of an allowed
+    site, as a browser on another origin does."""
     scenarios = [
         (route, connections, False)
         for route in ("token route", "bare Flask")
@@ -267,25 +286,28 @@ def http_table(load, seconds: float, rounds: int = 3) -> list[str]:
                     ports[route], TOKEN_PATH, connections, seconds, origin
                 )
                 runs.setdefault((route, connections, origin), []).append(result)
-    results = {scenario: median(runs[scenario]) for scenario in scenarios}
+    results = {scenario: Summary.of(runs[scenario]) for scenario in scenarios}
 
     table = [
         f"HTTP through gunicorn (gunicorn.conf.py), load from {load.name}; "
-        f"each row the median of {rounds} runs of {seconds:g} s, interleaved "
-        "with the other rows:",
+        f"each figure the median of {rounds} runs of {seconds:g} s, interleaved "
+        "with the other rows, beside the lowest and highest p99 of those runs "
+        "and the errors of all of them:",
         "",
-        "| Route | Connections | requests/s | p50 ms | p99 ms | errors "
-        "| share of floor |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Route | Connections | requests/s | p50 ms | p99 ms | p99 range ms "
+        "| errors | share of floor |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for (route, connections, origin), result in results.items():
         if route == "bare Flask" and origin:
             continue
         floor = results["bare Flask", connections, origin]
         label = f"{route}, browser Origin" if origin else route
+        low, high = result.p99_range_ms
         table.append(
             f"| {label} | {connections} | {result.rate:,.0f} "
-            f"| {result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.errors} "
+            f"| {result.p50_ms:.2f} | {result.p99_ms:.2f} "
+            f"| {low:.1f}-{high:.1f} | {result.errors} "
             f"| {result.rate / floor.rate:.0%} |"
         )
     token, floor = results["token route", 16, False], results["bare Flask", 16, False]
