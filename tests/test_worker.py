@@ -1,4 +1,4 @@
-"""The gunicorn worker takes new connections only while a thread is free."""
+"""The gunicorn worker leaves new connections to a worker with a free thread."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from tests.servers import HOST, start_gunicorn
 
 PARTIAL_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: test\r\n"
 FULL_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
-# How long a worker that accepts regardless would take to show it.
+# Well within the second a busy, otherwise idle worker's loop sleeps before
+# it looks at the queue again; a worker that accepts regardless takes the
+# connection at once.
 GRACE_SECONDS = 0.5
 PROC_NET_TCP = Path("/proc/net/tcp")
 
@@ -49,18 +51,35 @@ def one_thread_server(environ, tmp_path):
     server.stop()
 
 
-def test_busy_worker_leaves_new_connections_for_a_free_one(one_thread_server):
+def test_busy_worker_leaves_a_new_connection_waiting_for_a_free_one(
+    one_thread_server,
+):
     port = one_thread_server.port
     with socket.create_connection((HOST, port), timeout=10) as slow:
         # The one thread takes this request and waits for the rest of it.
         slow.sendall(PARTIAL_REQUEST)
         assert wait_until(lambda: waiting_connections(port) == 0)
-        waiting = socket.create_connection((HOST, port), timeout=10)
-        waiting.sendall(FULL_REQUEST)
-        time.sleep(GRACE_SECONDS)
-        assert waiting_connections(port) == 1
+        with socket.create_connection((HOST, port), timeout=10) as waiting:
+            waiting.sendall(FULL_REQUEST)
+            time.sleep(GRACE_SECONDS)
+            assert waiting_connections(port) == 1
 
-        slow.sendall(b"\r\n")
-        assert slow.recv(4096).startswith(b"HTTP/1.1 200 ")
-        with waiting:
+            slow.sendall(b"\r\n")
+            assert slow.recv(4096).startswith(b"HTTP/1.1 200 ")
+            assert waiting.recv(4096).startswith(b"HTTP/1.1 200 ")
+
+
+def test_busy_worker_takes_a_connection_no_other_worker_takes(one_thread_server):
+    port = one_thread_server.port
+    with socket.create_connection((HOST, port), timeout=10) as slow:
+        slow.sendall(PARTIAL_REQUEST)
+        assert wait_until(lambda: waiting_connections(port) == 0)
+        with socket.create_connection((HOST, port), timeout=10) as waiting:
+            waiting.sendall(FULL_REQUEST)
+            # Accepted though the worker is still busy: no connection waits
+            # in the kernel's queue for long when every worker is busy.
+            assert wait_until(lambda: waiting_connections(port) == 0)
+
+            slow.sendall(b"\r\n")
+            assert slow.recv(4096).startswith(b"HTTP/1.1 200 ")
             assert waiting.recv(4096).startswith(b"HTTP/1.1 200 ")
