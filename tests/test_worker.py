@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,35 +53,42 @@ def one_thread_server(environ, tmp_path):
     server.stop()
 
 
+@contextmanager
+def a_connection_behind_a_busy_thread(port: int) -> Iterator[Callable]:
+    """Keep the worker's one thread on an unfinished request, then connect
+    again; yield a function that finishes that request and returns both
+    answers."""
+    with socket.create_connection((HOST, port), timeout=10) as slow:
+        slow.sendall(PARTIAL_REQUEST)
+        assert wait_until(lambda: waiting_connections(port) == 0)
+        with socket.create_connection((HOST, port), timeout=10) as waiting:
+            waiting.sendall(FULL_REQUEST)
+
+            def finish() -> list[bytes]:
+                slow.sendall(b"\r\n")
+                return [slow.recv(4096), waiting.recv(4096)]
+
+            yield finish
+
+
 def test_busy_worker_leaves_a_new_connection_waiting_for_a_free_one(
     one_thread_server,
 ):
     port = one_thread_server.port
-    with socket.create_connection((HOST, port), timeout=10) as slow:
-        # The one thread takes this request and waits for the rest of it.
-        slow.sendall(PARTIAL_REQUEST)
-        assert wait_until(lambda: waiting_connections(port) == 0)
-        with socket.create_connection((HOST, port), timeout=10) as waiting:
-            waiting.sendall(FULL_REQUEST)
-            time.sleep(GRACE_SECONDS)
-            assert waiting_connections(port) == 1
+    with a_connection_behind_a_busy_thread(port) as finish:
+        time.sleep(GRACE_SECONDS)
+        assert waiting_connections(port) == 1
+        answers = finish()
 
-            slow.sendall(b"\r\n")
-            assert slow.recv(4096).startswith(b"HTTP/1.1 200 ")
-            assert waiting.recv(4096).startswith(b"HTTP/1.1 200 ")
+    assert all(answer.startswith(b"HTTP/1.1 200 ") for answer in answers)
 
 
 def test_busy_worker_takes_a_connection_no_other_worker_takes(one_thread_server):
     port = one_thread_server.port
-    with socket.create_connection((HOST, port), timeout=10) as slow:
-        slow.sendall(PARTIAL_REQUEST)
+    with a_connection_behind_a_busy_thread(port) as finish:
+        # Accepted though the worker is still busy: no connection waits in
+        # the kernel's queue for long when every worker is busy.
         assert wait_until(lambda: waiting_connections(port) == 0)
-        with socket.create_connection((HOST, port), timeout=10) as waiting:
-            waiting.sendall(FULL_REQUEST)
-            # Accepted though the worker is still busy: no connection waits
-            # in the kernel's queue for long when every worker is busy.
-            assert wait_until(lambda: waiting_connections(port) == 0)
+        answers = finish()
 
-            slow.sendall(b"\r\n")
-            assert slow.recv(4096).startswith(b"HTTP/1.1 200 ")
-            assert waiting.recv(4096).startswith(b"HTTP/1.1 200 ")
+    assert all(answer.startswith(b"HTTP/1.1 200 ") for answer in answers)
