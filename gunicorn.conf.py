@@ -28,7 +28,8 @@ except ConfigError as error:
 
 bind = _environ.get("BIND") or f"127.0.0.1:{_count('PORT', 8000, 65535)}"
 workers = _count("WEB_CONCURRENCY", 2, 64)
-# gthread, taking new connections only while a thread is free (app.worker).
+# gthread, leaving new connections to a worker with a free thread while all
+# of its own are serving (app.worker).
 worker_class = BalancedThreadWorker
 threads = _count("GUNICORN_THREADS", 4, 64)
 keepalive = 5

@@ -7,16 +7,22 @@ connections (a load balancer's pool, nginx's upstream keepalive) can land
 mostly on one worker: that worker's requests queue behind each other while
 another core sits idle, for as long as the connections live.
 
-This worker accepts freely while one of its threads is free. While all are
-serving, it accepts at most one connection every ``BUSY_ACCEPT_SECONDS``:
-long enough for a worker with a free thread to take the connection first,
-short enough that when every worker is busy the connections still waiting
-are all taken soon.
+This worker accepts freely while one of its threads is free. While all of
+them are serving, it waits ``BUSY_ACCEPT_SECONDS`` after its last new
+connection before it takes the next: long enough for a worker with a free
+thread to take that connection first, short enough that when every worker is
+busy the connections in the queue are still taken without delay worth
+noticing.
+
+It builds on the methods of gunicorn's ``ThreadWorker`` (accept, enqueue_req,
+finish_request, set_accept_enabled, wait_for_and_dispatch_events) as they are
+in the gunicorn release that requirements.txt pins.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
@@ -27,18 +33,27 @@ BUSY_ACCEPT_SECONDS = 0.005
 class BalancedThreadWorker(ThreadWorker):
     """A ``gthread`` worker that leaves new connections to idle workers."""
 
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.requests_in_flight = 0
-        self._last_accept = 0.0
+        self._last_accept = float("-inf")
 
     def accept(self, listener: Any) -> None:
-        self._last_accept = time.monotonic()
+        # An event selected before the listener was set aside in the same
+        # pass is stale: the connection stays queued for another worker.
+        if not self._accepting:
+            return
+        previous, connections = self._last_accept, self.nr_conns
+        self._last_accept = self.clock()
         super().accept(listener)
+        if self.nr_conns == connections:  # another worker took it first
+            self._last_accept = previous
 
     def enqueue_req(self, conn: Any) -> None:
         self.requests_in_flight += 1
-        if self._all_threads_busy():
+        if not self._may_accept():
             self.set_accept_enabled(False)
         super().enqueue_req(conn)
 
@@ -48,9 +63,16 @@ class BalancedThreadWorker(ThreadWorker):
         super().finish_request(conn, fs)
 
     def set_accept_enabled(self, enabled: bool) -> None:
-        if enabled and self._all_threads_busy():
-            enabled = time.monotonic() - self._last_accept >= BUSY_ACCEPT_SECONDS
-        super().set_accept_enabled(enabled)
+        super().set_accept_enabled(enabled and self._may_accept())
 
-    def _all_threads_busy(self) -> bool:
-        return self.requests_in_flight >= self.cfg.threads
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        # Wake up when the pause ends, to take a connection that is waiting.
+        if self.alive and not self._may_accept():
+            timeout = min(timeout, self._pause_left())
+        super().wait_for_and_dispatch_events(timeout)
+
+    def _may_accept(self) -> bool:
+        return self.requests_in_flight < self.cfg.threads or self._pause_left() <= 0
+
+    def _pause_left(self) -> float:
+        return self._last_accept + BUSY_ACCEPT_SECONDS - self.clock()
