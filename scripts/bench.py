@@ -203,7 +203,7 @@ class Wrk:
         non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
         errors = (
             sum(map(int, re.findall(r"\d+", socket_errors.group(1))))
-            if (socket_errors)
+            if socket_errors
             else 0
         )
         errors += int(non_2xx.group(1)) if non_2xx else 0
@@ -292,7 +292,8 @@ def http_table(load, seconds: float, rounds: int = HTTP_ROUNDS) -> list[str]:
         f"HTTP through gunicorn (gunicorn.conf.py), load from {load.name}; "
         f"each figure the median of {rounds} runs of {seconds:g} s, interleaved "
         "with the other rows, beside the lowest and highest p99 of those runs "
-        "and the errors of all of them:",
+        "and the errors of all of them; the share of floor compares median "
+        "rates:",
         "",
         "| Route | Connections | requests/s | p50 ms | p99 ms | p99 range ms "
         "| errors | share of floor |",
@@ -307,7 +308,7 @@ def http_table(load, seconds: float, rounds: int = HTTP_ROUNDS) -> list[str]:
         table.append(
             f"| {label} | {connections} | {result.rate:,.0f} "
             f"| {result.p50_ms:.2f} | {result.p99_ms:.2f} "
-            f"| {low:.1f}-{high:.1f} | {result.errors} "
+            f"| {low:.2f}-{high:.2f} | {result.errors} "
             f"| {result.rate / floor.rate:.0%} |"
         )
     token, floor = results["token route", 16, False], results["bare Flask", 16, False]
