@@ -90,6 +90,11 @@ def connect_and_accept(worker, listener, clients: list) -> None:
     worker.accept(listener)
 
 
+def occupy_every_thread(worker, listener, clients: list) -> None:
+    for _ in range(worker.cfg.threads):
+        connect_and_accept(worker, listener, clients)
+
+
 def finish_one(worker) -> None:
     conn, future = worker.tpool.requests.pop(0)
     future.set_result(False)  # the connection is done, not kept alive
@@ -104,8 +109,7 @@ def test_worker_with_a_free_thread_accepts(worker, listener, clients):
 
 
 def test_busy_worker_pauses_before_its_next_connection(worker, listener, clients):
-    for _ in range(2):
-        connect_and_accept(worker, listener, clients)
+    occupy_every_thread(worker, listener, clients)
     assert not listening(worker, listener)
 
     worker.clock.now += BUSY_ACCEPT_SECONDS * 0.8
@@ -123,8 +127,7 @@ def test_busy_worker_pauses_before_its_next_connection(worker, listener, clients
 def test_busy_worker_leaves_a_connection_of_an_earlier_event_queued(
     worker, listener, clients
 ):
-    for _ in range(2):
-        connect_and_accept(worker, listener, clients)
+    occupy_every_thread(worker, listener, clients)
 
     # The listener's event was selected before the worker set it aside.
     clients.append(socket.create_connection(listener.getsockname()))
@@ -134,8 +137,7 @@ def test_busy_worker_leaves_a_connection_of_an_earlier_event_queued(
 
 
 def test_connection_another_worker_took_starts_no_pause(worker, listener, clients):
-    for _ in range(2):
-        connect_and_accept(worker, listener, clients)
+    occupy_every_thread(worker, listener, clients)
     worker.clock.now += BUSY_ACCEPT_SECONDS
     worker.set_accept_enabled(True)
 
@@ -147,8 +149,7 @@ def test_connection_another_worker_took_starts_no_pause(worker, listener, client
 
 
 def test_worker_accepts_again_as_soon_as_a_thread_is_free(worker, listener, clients):
-    for _ in range(2):
-        connect_and_accept(worker, listener, clients)
+    occupy_every_thread(worker, listener, clients)
 
     finish_one(worker)
     worker.set_accept_enabled(True)
@@ -158,8 +159,7 @@ def test_worker_accepts_again_as_soon_as_a_thread_is_free(worker, listener, clie
 
 
 def test_busy_worker_wakes_up_when_its_pause_ends(worker, listener, clients):
-    for _ in range(2):
-        connect_and_accept(worker, listener, clients)
+    occupy_every_thread(worker, listener, clients)
 
     started = time.monotonic()
     worker.wait_for_and_dispatch_events(LOOP_SECONDS)
