@@ -9,10 +9,9 @@ another core sits idle, for as long as the connections live.
 
 This worker accepts freely while one of its threads is free. While all of
 them are serving, it waits ``BUSY_ACCEPT_SECONDS`` after its last new
-connection before it takes the next: long enough for a worker with a free
-thread to take that connection first, short enough that when every worker is
-busy the connections in the queue are still taken without delay worth
-noticing.
+connection before it takes the next, which gives a worker with a free thread
+the time to take that connection first. When every worker is busy, each still
+takes one waiting connection per pause, so none waits in the queue for ever.
 
 It builds on the methods of gunicorn's ``ThreadWorker`` (accept, enqueue_req,
 finish_request, set_accept_enabled, wait_for_and_dispatch_events) as they are
