@@ -1,4 +1,5 @@
-"""Fixtures shared by the test modules: a server secret, apps, SDK vectors."""
+"""Fixtures shared by the test modules: a server secret, apps, SDK vectors,
+a clock."""
 
 from __future__ import annotations
 
@@ -63,3 +64,18 @@ def vectors() -> list[dict]:
             pytest.fail(message)
         pytest.skip(message)
     return json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
+
+
+class FakeClock:
+    """Seconds that pass only when a test moves ``now``."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()

@@ -175,16 +175,7 @@ def test_unreachable_redis_falls_back_to_a_per_process_limit():
     assert statuses == [200, 200, 429]
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_memory_window_reopens_when_its_period_ends():
-    clock = FakeClock()
+def test_memory_window_reopens_when_its_period_ends(clock):
     windows = MemoryWindows(parse_many("2/minute"), clock)
 
     assert [windows.hit("a"), windows.hit("a"), windows.hit("a")] == [None, None, 60]
@@ -194,8 +185,7 @@ def test_memory_window_reopens_when_its_period_ends():
     assert windows.hit("a") is None
 
 
-def test_memory_windows_check_every_limit_in_order():
-    clock = FakeClock()
+def test_memory_windows_check_every_limit_in_order(clock):
     windows = MemoryWindows(parse_many("2/second;3/minute"), clock)
 
     assert [windows.hit("a") for _ in range(3)] == [None, None, 1]
@@ -204,8 +194,7 @@ def test_memory_windows_check_every_limit_in_order():
     assert windows.hit("b") is None
 
 
-def test_memory_windows_that_ended_are_dropped():
-    clock = FakeClock()
+def test_memory_windows_that_ended_are_dropped(clock):
     windows = MemoryWindows(parse_many("5/minute"), clock)
     for n in range(1000):
         windows.hit(f"client-{n}")

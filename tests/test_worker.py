@@ -23,14 +23,6 @@ LOOP_SECONDS = 1.0
 PROC_NET_TCP = Path("/proc/net/tcp")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class HeldPool:
     """A thread pool that runs nothing: every request stays in flight."""
 
@@ -62,7 +54,7 @@ def clients():
 
 
 @pytest.fixture
-def worker(listener, tmp_path):
+def worker(listener, tmp_path, clock):
     """A two-thread worker on ``listener``, outside any gunicorn arbiter."""
     cfg = Config()
     cfg.set("threads", 2)
@@ -70,7 +62,7 @@ def worker(listener, tmp_path):
     made = BalancedThreadWorker(
         0, os.getpid(), [listener], None, 30, cfg, logging.getLogger("test")
     )
-    made.clock = FakeClock()
+    made.clock = clock
     made.poller = selectors.DefaultSelector()
     made.tpool = HeldPool()
     made.set_accept_enabled(True)
